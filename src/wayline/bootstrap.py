@@ -1,0 +1,75 @@
+"""Wiring: settings in, a ready application out. The one place that picks adapters by URL."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from wayline.config import Settings
+from wayline.connectors.sources import DataSource, demo_sources
+from wayline.documents.storage import Storage, storage_from_url
+from wayline.journeys.loader import Journey, load_directory
+from wayline.runtime import store as store_functions
+from wayline.runtime.catalog import Catalog
+from wayline.runtime.clock import Clock, SystemClock
+from wayline.runtime.database import make_engine
+from wayline.runtime.migrate import upgrade
+from wayline.runtime.service import JourneyService
+from wayline.runtime.store import Store
+
+
+class NotMigrated(RuntimeError):
+    """The database has no Wayline tables yet."""
+
+
+@dataclass
+class Components:
+    settings: Settings
+    store: Store
+    storage: Storage
+    catalog: Catalog
+    service: JourneyService
+    clock: Clock
+
+
+def build(
+    settings: Settings,
+    *,
+    migrate: bool = False,
+    clock: Clock | None = None,
+    sources: dict[str, DataSource] | None = None,
+) -> Components:
+    """Load definitions (refusing to start on any error), open the store, register versions."""
+    journeys = load_directory(settings.journeys_dir)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade(engine)
+    elif not inspect(engine).has_table("journeys"):
+        raise NotMigrated("The database has no Wayline tables: run `wayline migrate` first")
+    store = Store(engine)
+    clock = clock or SystemClock()
+    register_definitions(store, journeys, clock)
+    catalog = Catalog(journeys)
+    service = JourneyService(store, catalog, sources or demo_sources(), clock)
+    storage = storage_from_url(settings.resolved_storage_url())
+    return Components(settings, store, storage, catalog, service, clock)
+
+
+def register_definitions(store: Store, journeys: dict[str, Journey], clock: Clock) -> None:
+    with store.write() as connection:
+        for journey in journeys.values():
+            store_functions.save_definition(connection, journey, clock.now())
+
+
+def demo_secret(home: Path) -> str:
+    """A per-installation secret for the demo, kept in the data folder (never in the repo)."""
+    path = home / "secret_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,200 @@
+"""The `wayline` command: run the demo, serve, work the queue, migrate, inspect journeys."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from wayline.config import Settings
+
+app = typer.Typer(help="Wayline: digital customer journeys declared as code.", no_args_is_help=True)
+journeys_app = typer.Typer(help="Inspect and check journey definitions.", no_args_is_help=True)
+app.add_typer(journeys_app, name="journeys")
+console = Console()
+errors = Console(stderr=True)
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = Settings()
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def _build(settings: Settings, migrate: bool):  # type: ignore[no-untyped-def]
+    from wayline.bootstrap import NotMigrated, build
+    from wayline.journeys.loader import DefinitionErrors
+
+    try:
+        return build(settings, migrate=migrate)
+    except DefinitionErrors as failure:
+        errors.print("[bold red]Journey definitions have errors; not starting.[/]")
+        for error in failure.errors:
+            errors.print(f"  {error}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except NotMigrated as failure:
+        errors.print(f"[bold red]{failure}[/]")
+        raise typer.Exit(2) from None
+
+
+def _serve(settings: Settings, host: str, port: int, migrate: bool, banner: bool) -> None:
+    import uvicorn
+
+    from wayline.observability.logging import configure
+    from wayline.web.app import create_app
+
+    configure(settings.log_level)
+    components = _build(settings, migrate)
+    application = create_app(components)
+    if banner:
+        _print_demo_banner(host, port)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _print_demo_banner(host: str, port: int) -> None:
+    from wayline.sandbox.dataset import CUSTOMERS
+
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    console.print(f"[bold]Wayline demo[/] on http://{shown}:{port}/")
+    console.print(
+        f"  API: http://{shown}:{port}/docs   OpenAPI: http://{shown}:{port}/openapi.json"
+    )
+    console.print('  Sign in: POST /auth/demo {"customer": "alex"}')
+    table = Table("sign-in id", "name", "situation")
+    situations = {
+        "alex": "one active comprehensive policy; banks with us",
+        "sam": "an active policy and a lapsed third-party-only one",
+        "jordan": "fraud bureau marker; banks with us",
+    }
+    for customer in CUSTOMERS.values():
+        table.add_row(customer.id, customer.name, situations.get(customer.id, ""))
+    console.print(table)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Run everything in one process on embedded defaults (SQLite, local files, demo data)."""
+    settings = _settings(demo=True)
+    _serve(settings, host, port, migrate=True, banner=True)
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the web journey and API (run `wayline migrate` first)."""
+    _serve(_settings(), host, port, migrate=False, banner=False)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from wayline.runtime.database import make_engine
+    from wayline.runtime.migrate import upgrade
+
+    settings = _settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    upgrade(make_engine(settings.resolved_database_url()))
+    console.print("Database is up to date.")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Drain what is due, then stop.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between polls when idle.")] = 0.5,
+) -> None:
+    """Run queued effects (the outbox) with retries and a dead-letter state."""
+    from wayline.observability.logging import configure
+    from wayline.runtime.worker import Worker
+
+    settings = _settings()
+    configure(settings.log_level)
+    components = _build(settings, migrate=False)
+    runner = Worker(components.store, components.clock)
+    while True:
+        ran = runner.run_due()
+        if once and ran == 0:
+            break
+        if ran == 0:
+            time.sleep(poll)
+
+
+@journeys_app.command("list")
+def journeys_list() -> None:
+    """List the journeys in the definitions folder."""
+    from wayline.journeys.loader import load_directory
+
+    table = Table("journey", "title", "version", "steps")
+    for journey in _load(load_directory).values():
+        table.add_row(journey.name, journey.title, journey.version, str(len(journey.steps)))
+    console.print(table)
+
+
+@journeys_app.command("validate")
+def journeys_validate(
+    path: Annotated[Path | None, typer.Argument(help="A definition file or folder.")] = None,
+) -> None:
+    """Check definitions; print every error with its file and line; exit 1 on any error."""
+    from wayline.journeys.loader import check_path
+
+    target = path or _settings().journeys_dir
+    journeys, found = check_path(target)
+    for error in found:
+        errors.print(str(error), markup=False, highlight=False)
+    if found:
+        errors.print(f"[bold red]{len(found)} error(s)[/]")
+        raise typer.Exit(1)
+    for journey in journeys.values():
+        console.print(f"ok {journey.name} (version {journey.version}, {len(journey.steps)} steps)")
+
+
+@journeys_app.command("show")
+def journeys_show(name: str) -> None:
+    """Print a journey's steps and branches as a Mermaid flowchart."""
+    from wayline.journeys.loader import load_directory
+    from wayline.journeys.mermaid import flowchart
+
+    journeys = _load(load_directory)
+    if name not in journeys:
+        errors.print(f"No journey named '{name}'. Known: {', '.join(sorted(journeys))}")
+        raise typer.Exit(1)
+    sys.stdout.write(flowchart(journeys[name]))
+
+
+@journeys_app.command("schema")
+def journeys_schema(
+    out: Annotated[Path | None, typer.Option(help="Write to this folder.")] = None,
+) -> None:
+    """Export the definition language as JSON Schema for editors."""
+    from wayline.journeys.schema import fragment_json_schema, json_schema
+
+    if out is None:
+        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "journey.schema.json").write_text(json.dumps(json_schema(), indent=2) + "\n")
+    (out / "fragment.schema.json").write_text(json.dumps(fragment_json_schema(), indent=2) + "\n")
+    console.print(f"Wrote {out}/journey.schema.json and {out}/fragment.schema.json")
+
+
+def _load(loader):  # type: ignore[no-untyped-def]
+    from wayline.journeys.loader import DefinitionErrors
+
+    try:
+        return loader(_settings().journeys_dir)
+    except DefinitionErrors as failure:
+        for error in failure.errors:
+            errors.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

@@ -1,0 +1,36 @@
+"""Settings from `WAYLINE_*` environment variables, with embedded defaults for the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGED_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
+
+
+def _default_journeys() -> Path:
+    local = Path("journeys")
+    return local if (local / "motor-claim.yaml").exists() else PACKAGED_JOURNEYS
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WAYLINE_", extra="ignore")
+
+    home: Path = Field(Path(".wayline"), description="The data folder for the embedded defaults.")
+    database_url: str | None = Field(None, description="sqlite:///… or postgresql://…")
+    storage_url: str | None = Field(None, description="Where uploads go: file://…")
+    journeys_dir: Path = Field(default_factory=_default_journeys)
+    demo: bool = Field(False, description="Demo mode: demo sign-in and the demo dataset.")
+    secret_key: str | None = Field(None, description="Signs session cookies; made up in demo.")
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    log_level: str = "INFO"
+    benchmark_endpoint: bool = Field(False, description="Expose the bare-write baseline route.")
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'wayline.db').resolve()}"
+
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or (self.home / "files").resolve().as_uri()

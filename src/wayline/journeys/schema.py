@@ -1,0 +1,256 @@
+"""The journey definition language: pydantic models, also exported as JSON Schema for editors.
+
+A definition is data. Everything a journey team can say lives here; the engine reads these
+models and nothing else. Extra keys are refused so that a typo is an error, not a silent no-op.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+SLUG_PATTERN = r"^[a-z][a-z0-9-]*$"
+DURATION_PATTERN = r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    NUMBER = "number"
+    MONEY = "money"
+    DATE = "date"
+    TIME = "time"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    YES_NO = "yes_no"
+    EMAIL = "email"
+    PHONE = "phone"
+    UK_POSTCODE = "uk_postcode"
+    UK_VEHICLE_REGISTRATION = "uk_vehicle_registration"
+    SORT_CODE = "sort_code"
+    ACCOUNT_NUMBER = "account_number"
+    FILE = "file"
+
+
+CHOICE_TYPES = {FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE}
+LIST_TYPES = {FieldType.MULTIPLE_CHOICE, FieldType.FILE}
+
+
+class Classification(StrEnum):
+    """How sensitive a field is; drives redaction, encryption at rest and retention."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    PERSONAL = "personal"
+    SENSITIVE = "sensitive"
+
+
+class Option(Strict):
+    value: Annotated[str, Field(min_length=1, max_length=100)]
+    label: Annotated[str, Field(min_length=1)]
+    hint: str | None = None
+
+
+class DynamicOptions(Strict):
+    """Options that come from a data source at run time (cars, accounts, repairers...).
+
+    `items` is a JMESPath expression over the source's data that yields a list; `value`,
+    `label` and `hint` are JMESPath expressions evaluated on each item.
+    """
+
+    source: Annotated[str, Field(pattern=NAME_PATTERN)]
+    items: str
+    value: str
+    label: str
+    hint: str | None = None
+    params: dict[str, str] = Field(
+        default_factory=dict,
+        description="Parameters for the source, each a CEL expression over answers.",
+    )
+
+
+class Prefill(Strict):
+    """Bind a field to known data: a named data source and a JMESPath expression."""
+
+    source: Annotated[str, Field(pattern=NAME_PATTERN)]
+    expression: str
+    editable: bool = Field(
+        True, description="Whether the customer may correct the prefilled value."
+    )
+
+
+class Rule(Strict):
+    """One validation rule with the exact message a customer sees when it fails."""
+
+    rule: Literal[
+        "min",
+        "max",
+        "min_length",
+        "max_length",
+        "pattern",
+        "not_future",
+        "not_past",
+        "min_items",
+        "max_items",
+        "expression",
+    ]
+    message: Annotated[str, Field(min_length=1)]
+    value: int | float | str | None = Field(
+        None, description="The bound: a number, a length, a count or a regular expression."
+    )
+    expression: str | None = Field(
+        None, description="For rule: expression, a CEL expression over value, answers and today."
+    )
+    when: str | None = Field(None, description="CEL condition: check the rule only when true.")
+
+    @model_validator(mode="after")
+    def _check_arguments(self) -> Rule:
+        needs_value = {
+            "min",
+            "max",
+            "min_length",
+            "max_length",
+            "pattern",
+            "min_items",
+            "max_items",
+        }
+        if self.rule in needs_value and self.value is None:
+            raise ValueError(f"rule '{self.rule}' needs a value")
+        if self.rule == "expression" and not self.expression:
+            raise ValueError("rule 'expression' needs an expression")
+        if self.rule == "pattern":
+            try:
+                re.compile(str(self.value))
+            except re.error as error:
+                raise ValueError(f"pattern is not a valid regular expression: {error}") from None
+        return self
+
+
+class FieldSpec(Strict):
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    type: FieldType
+    label: Annotated[str, Field(min_length=1)]
+    classification: Classification
+    hint: str | None = None
+    required: str | None = Field(
+        None, description="The message shown when the field is left empty; absent means optional."
+    )
+    invalid: str | None = Field(
+        None, description="The message shown when the value is not of the field's type."
+    )
+    rules: list[Rule] = Field(default_factory=list)
+    when: str | None = Field(None, description="CEL condition: ask the field only when true.")
+    options: list[Option] = Field(default_factory=list)
+    options_from: DynamicOptions | None = None
+    prefill: Prefill | None = None
+    accept: list[str] = Field(
+        default_factory=list,
+        description="For file fields: allowed MIME types, decided by content.",
+    )
+    max_size_mb: float | None = Field(
+        None, gt=0, description="For file fields: per-file size limit."
+    )
+
+    @model_validator(mode="after")
+    def _check_type_specifics(self) -> FieldSpec:
+        if self.type in CHOICE_TYPES and not (self.options or self.options_from):
+            raise ValueError(f"a {self.type.value} field needs options or options_from")
+        if self.type not in CHOICE_TYPES and (self.options or self.options_from):
+            raise ValueError(f"only choice fields take options, not a {self.type.value} field")
+        if self.type != FieldType.FILE and (self.accept or self.max_size_mb):
+            raise ValueError("accept and max_size_mb belong to file fields only")
+        values = [option.value for option in self.options]
+        if len(values) != len(set(values)):
+            raise ValueError("option values must be unique")
+        return self
+
+
+class StepSpec(Strict):
+    name: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    title: Annotated[str, Field(min_length=1)]
+    hint: str | None = None
+    when: str | None = Field(None, description="CEL condition: the step applies only when true.")
+    fields: list[FieldSpec] = Field(min_length=1)
+    check_answers_title: str | None = None
+
+
+class Include(Strict):
+    """Splice a reusable fragment's steps in at this point."""
+
+    include: Annotated[str, Field(pattern=SLUG_PATTERN)]
+
+
+class Fragment(Strict):
+    """A file under journeys/fragments/: steps shared by several journeys."""
+
+    fragment: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    description: str | None = None
+    steps: list[StepSpec] = Field(min_length=1)
+
+
+class Declaration(Strict):
+    text: str
+    required: str = "Confirm that the information you have given is true and complete"
+    button: str = "Send"
+
+
+class Effect(Strict):
+    """Work the journey causes outside itself, queued in the same transaction as its cause."""
+
+    kind: Annotated[str, Field(pattern=NAME_PATTERN)]
+    at: Literal["submitted"] | Annotated[str, Field(pattern=r"^step:[a-z][a-z0-9-]*$")] = Field(
+        "submitted", description="When: once the journey is submitted, or each time step:NAME is."
+    )
+    when: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Audience(StrEnum):
+    SIGNED_IN = "signed_in"
+    ANYONE = "anyone"
+
+
+class JourneyDefinition(Strict):
+    """A whole journey: who may start it, its steps, and what it keeps and does."""
+
+    journey: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    title: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    who: Audience = Audience.SIGNED_IN
+    reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")]
+    abandon_after: Annotated[str, Field(pattern=DURATION_PATTERN)] = "P30D"
+    retention: Annotated[str, Field(pattern=DURATION_PATTERN)] = "P7Y"
+    steps: list[StepSpec | Include] = Field(min_length=1)
+    check_answers_title: str = "Check your answers"
+    declaration: Declaration
+    effects: list[Effect] = Field(default_factory=list)
+
+    @field_validator("steps")
+    @classmethod
+    def _steps_present(cls, steps: list[StepSpec | Include]) -> list[StepSpec | Include]:
+        if not steps:
+            raise ValueError("a journey needs at least one step")
+        return steps
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of journey definitions, for editors (YAML language servers)."""
+    schema = JourneyDefinition.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://wayline.dev/schemas/journey.schema.json"
+    return schema
+
+
+def fragment_json_schema() -> dict[str, Any]:
+    schema = Fragment.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://wayline.dev/schemas/fragment.schema.json"
+    return schema

@@ -1,0 +1,32 @@
+"""The catalogue of journey definitions: the deployed ones, and every version still in flight."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from wayline.journeys.loader import Journey, journey_from_document
+from wayline.runtime import store
+
+
+class Catalog:
+    def __init__(self, journeys: dict[str, Journey]):
+        self.current = dict(journeys)
+        self._versions: dict[tuple[str, str], Journey] = {
+            (journey.name, journey.version): journey for journey in journeys.values()
+        }
+
+    def names(self) -> list[str]:
+        return sorted(self.current)
+
+    def get(self, name: str) -> Journey | None:
+        return self.current.get(name)
+
+    def version(self, connection: Connection, name: str, version: str) -> Journey:
+        """The definition a journey started on, even after a newer one was deployed."""
+        key = (name, version)
+        if key not in self._versions:
+            document = store.load_definition(connection, name, version)
+            if document is None:
+                raise LookupError(f"definition {name}@{version} is not in the store")
+            self._versions[key] = journey_from_document(document, version)
+        return self._versions[key]

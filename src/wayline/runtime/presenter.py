@@ -1,0 +1,110 @@
+"""The journey as clients see it: the API body, also what the pages render from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from wayline.journeys import engine
+from wayline.journeys.engine import CHECK_ANSWERS, JourneyState
+from wayline.journeys.expressions import holds
+from wayline.journeys.loader import Journey
+from wayline.journeys.schema import FieldSpec, FieldType, StepSpec
+
+
+def present(
+    journey: Journey, state: JourneyState, revision: int, events: list[dict], now: datetime
+) -> dict[str, Any]:
+    current = engine.current_step(journey, state, now)
+    return {
+        "id": state.id,
+        "type": journey.name,
+        "title": journey.title,
+        "version": state.version,
+        "status": state.status.value,
+        "revision": revision,
+        "reference": state.reference,
+        "current_step": present_step(journey, state, current, now) if current else None,
+        "steps": present_steps(journey, state, current, now),
+        "answers": state.answers,
+        "drafts": state.drafts,
+        "created_at": state.created_at.isoformat(),
+        "updated_at": state.updated_at.isoformat(),
+        "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
+        "events": [
+            {"type": e["type"], "at": e["at"], **({"step": e["step"]} if "step" in e else {})}
+            for e in events
+        ],
+    }
+
+
+def present_steps(journey: Journey, state: JourneyState, current: str | None, now) -> list[dict]:
+    steps = []
+    for step in engine.applicable_steps(journey, state, now):
+        status = "completed" if step.name in state.completed else "upcoming"
+        if step.name == current:
+            status = "current"
+        steps.append({"name": step.name, "title": step.title, "status": status})
+    return steps
+
+
+def present_step(journey: Journey, state: JourneyState, name: str, now: datetime) -> dict:
+    if name == CHECK_ANSWERS:
+        declaration = journey.definition.declaration
+        return {
+            "name": CHECK_ANSWERS,
+            "title": journey.definition.check_answers_title,
+            "fields": [],
+            "declaration": {"text": declaration.text, "button": declaration.button},
+        }
+    step = journey.step(name)
+    assert step is not None
+    values = engine.step_values(journey, state, step)
+    scope = engine.context(journey, state, {**state.answers, **values}, now)
+    return {
+        "name": step.name,
+        "title": step.title,
+        "hint": step.hint,
+        "fields": [
+            present_field(journey, state, step, spec, values, scope) for spec in step.fields
+        ],
+    }
+
+
+def present_field(
+    journey: Journey,
+    state: JourneyState,
+    step: StepSpec,
+    spec: FieldSpec,
+    values: dict,
+    scope: dict,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": spec.name,
+        "type": spec.type.value,
+        "label": spec.label,
+        "hint": spec.hint,
+        "required": is_required(spec, scope),
+        "applies": holds(spec.when, scope),
+        "value": values.get(spec.name),
+    }
+    if spec.type in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE):
+        body["options"] = [
+            o.model_dump(exclude_none=True) for o in engine.options_for(journey, state, spec)
+        ]
+    if spec.type == FieldType.FILE:
+        body["accept"] = list(spec.accept)
+    if spec.name in state.prefill:
+        prefill = state.prefill[spec.name]
+        body["prefilled"] = {
+            "source": prefill["source"],
+            "fetched_at": prefill["fetched_at"],
+            "editable": spec.prefill.editable if spec.prefill else True,
+        }
+    return body
+
+
+def is_required(spec: FieldSpec, scope: dict) -> bool:
+    if spec.required:
+        return True
+    return any(rule.rule == "min_items" and holds(rule.when, scope) for rule in spec.rules)

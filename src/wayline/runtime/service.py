@@ -1,0 +1,371 @@
+"""The service layer: each command loads a journey, asks the pure engine, and commits the new
+state, its events and its effects in one transaction. Entry points (API, pages, CLI) call this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection
+
+from wayline.connectors.sources import DataSource
+from wayline.journeys import engine
+from wayline.journeys.engine import DataNeed, JourneyState, Outcome, Refused
+from wayline.journeys.loader import Journey
+from wayline.observability import metrics
+from wayline.runtime import store
+from wayline.runtime.catalog import Catalog
+from wayline.runtime.clock import Clock
+from wayline.runtime.ids import new_id, new_reference
+from wayline.runtime.presenter import present
+from wayline.runtime.store import DuplicateKey, StaleRevision, Store
+
+log = structlog.get_logger("wayline.service")
+
+
+class NotFound(Exception):
+    """No such thing for this customer (another customer's journey is 'not found' too)."""
+
+
+class Conflict(Exception):
+    """The journey changed since the caller read it: reload and try again."""
+
+
+class IdempotencyMismatch(Exception):
+    """An idempotency key reused with a different request."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Result:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+Command = Callable[[Journey, JourneyState, datetime], Outcome]
+
+
+class JourneyService:
+    def __init__(
+        self, store: Store, catalog: Catalog, sources: dict[str, DataSource], clock: Clock
+    ):
+        self.store = store
+        self.catalog = catalog
+        self.sources = sources
+        self.clock = clock
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def journey_types(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": j.name,
+                "title": j.title,
+                "description": j.definition.description,
+                "version": j.version,
+                "who": j.definition.who.value,
+            }
+            for j in (self.catalog.current[name] for name in self.catalog.names())
+        ]
+
+    def list(self, customer_id: str) -> list[dict[str, Any]]:
+        with self.store.read() as connection:
+            rows = store.list_journeys(connection, customer_id)
+        for row in rows:
+            journey = self.catalog.get(row["journey"])
+            row["type"] = row.pop("journey")
+            row["title"] = journey.title if journey else row["type"]
+            for key in ("created_at", "updated_at", "submitted_at"):
+                row[key] = row[key].isoformat() if row[key] else None
+        return rows
+
+    def get(self, customer_id: str, journey_id: str) -> dict[str, Any]:
+        with self.store.read() as connection:
+            stored = self._load(connection, journey_id, customer_id)
+            journey = self._definition(connection, stored.state)
+            events = store.events_of(connection, journey_id)
+        return self._view(journey, stored.state, stored.revision, events)
+
+    def find(self, customer_id: str, journey_id: str) -> tuple[Journey, JourneyState, int]:
+        """The definition, state and revision of a customer's journey (for the pages)."""
+        with self.store.read() as connection:
+            stored = self._load(connection, journey_id, customer_id)
+            return self._definition(connection, stored.state), stored.state, stored.revision
+
+    # --- commands --------------------------------------------------------------------------
+
+    def start(
+        self, customer_id: str, journey_type: str, idempotency: Idempotency | None = None
+    ) -> Result:
+        journey = self.catalog.get(journey_type)
+        if journey is None:
+            known = ", ".join(self.catalog.names())
+            raise NotFound(f"There is no journey type '{journey_type}' (known: {known})")
+        now = self.clock.now()
+        data = {
+            source: self._fetch(customer_id, DataNeed(source, {}), now)
+            for source in sorted(engine.sources_used(journey))
+        }
+        journey_id = new_id()
+        outcome = engine.start(
+            journey, journey_id=journey_id, customer_id=customer_id, data=data, now=now
+        )
+        with self.store.write() as connection:
+            replay = self._replay(connection, customer_id, idempotency)
+            if replay:
+                return replay
+            state = outcome.state
+            current = engine.current_step(journey, state, now)
+            store.save_definition(connection, journey, now)
+            store.insert_journey(connection, state, current)
+            store.append_events(connection, state.id, outcome.events)
+            body = self._view(journey, state, 1, [e.to_dict() for e in outcome.events])
+            self._remember(connection, customer_id, idempotency, 201, body, now)
+        metrics.JOURNEYS_STARTED.labels(journey.name).inc()
+        log.info("journey.started", journey_id=state.id, journey=journey.name)
+        return Result(201, body)
+
+    def save_draft(
+        self, customer_id: str, journey_id: str, step: str, answers: dict, revision: int
+    ) -> Result:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            return engine.save_draft(journey, state, step, answers, now)
+
+        return self._run(customer_id, journey_id, revision, None, command, step, answers)
+
+    def submit_step(
+        self,
+        customer_id: str,
+        journey_id: str,
+        step: str,
+        answers: dict,
+        revision: int,
+        idempotency: Idempotency | None = None,
+    ) -> Result:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            try:
+                outcome = engine.submit_step(journey, state, step, answers, now)
+            except Refused as refused:
+                self._count_step(journey, step, refused)
+                raise
+            self._count_step(journey, step, None)
+            return outcome
+
+        return self._run(customer_id, journey_id, revision, idempotency, command, step, answers)
+
+    def submit(
+        self,
+        customer_id: str,
+        journey_id: str,
+        revision: int,
+        declaration: bool,
+        idempotency: Idempotency | None = None,
+    ) -> Result:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            reference = new_reference(journey.definition.reference_prefix)
+            return engine.submit(
+                journey, state, declaration=declaration, reference=reference, now=now
+            )
+
+        result = self._run(customer_id, journey_id, revision, idempotency, command)
+        if not result.replayed:
+            metrics.JOURNEYS_SUBMITTED.labels(result.body["type"]).inc()
+            log.info("journey.submitted", journey_id=journey_id, journey=result.body["type"])
+        return result
+
+    def record_document(self, customer_id: str, journey_id: str, document: dict[str, Any]) -> None:
+        """Keep an uploaded document's record. The journey itself does not change (so its
+        revision stays): a file answer may name the document from now on."""
+        with self.store.write() as connection:
+            stored = self._load(connection, journey_id, customer_id)
+            if stored.state.status != engine.Status.IN_PROGRESS:
+                raise Conflict("Files can no longer be added to this journey")
+            store.insert_document(connection, journey_id, document, self.clock.now())
+
+    def definition_for(self, customer_id: str, journey_id: str) -> Journey:
+        with self.store.read() as connection:
+            stored = self._load(connection, journey_id, customer_id)
+            return self._definition(connection, stored.state)
+
+    # --- the shell around one engine command ------------------------------------------------
+
+    def _run(
+        self,
+        customer_id: str,
+        journey_id: str,
+        revision: int,
+        idempotency: Idempotency | None,
+        command: Command,
+        step: str | None = None,
+        answers: dict | None = None,
+    ) -> Result:
+        fetched: dict[str, dict[str, Any]] = {}
+        for _attempt in range(3):
+            now = self.clock.now()
+            try:
+                with self.store.write() as connection:
+                    replay = self._replay(connection, customer_id, idempotency)
+                    if replay:
+                        return replay
+                    stored = self._load(connection, journey_id, customer_id)
+                    if stored.revision != revision:
+                        raise Conflict(
+                            f"The journey has changed since revision {revision}: it is now at "
+                            f"revision {stored.revision}. Reload it and try again."
+                        )
+                    journey = self._definition(connection, stored.state)
+                    state = replace(
+                        stored.state, documents=store.documents_of(connection, journey_id)
+                    )
+                    state = self._with_fetched(journey, state, fetched)
+                    if step is not None:
+                        needs = engine.data_needs(journey, state, step, answers or {}, now)
+                        if needs:
+                            raise _NeedData(needs)
+                    outcome = command(journey, state, now)
+                    body = self._commit(connection, journey, stored, outcome, now)
+                    self._remember(connection, customer_id, idempotency, 200, body, now)
+                    return Result(200, body)
+            except _NeedData as need:
+                # Fetch partner data outside the transaction, then run the command again.
+                for item in need.needs:
+                    fetched[item.source] = self._fetch(customer_id, item, now)
+            except StaleRevision:
+                raise Conflict("The journey was changed by another request. Reload it.") from None
+            except DuplicateKey:
+                # A concurrent request took the same idempotency key (the next attempt replays
+                # its response), or a new reference collided with another journey's (the next
+                # attempt draws another).
+                continue
+        raise Conflict("The journey's data kept changing; try again")
+
+    def _commit(
+        self,
+        connection: Connection,
+        journey: Journey,
+        stored: store.StoredJourney,
+        outcome: Outcome,
+        now: datetime,
+    ) -> dict[str, Any]:
+        state = outcome.state
+        current = engine.current_step(journey, state, now)
+        new_revision = store.update_journey(connection, state, stored.revision, current)
+        store.sync_answers(connection, journey, stored.state, state)
+        store.append_events(connection, state.id, outcome.events)
+        store.enqueue_effects(connection, state.id, outcome.effects, now)
+        events = store.events_of(connection, state.id)
+        return self._view(journey, state, new_revision, events)
+
+    def _with_fetched(self, journey: Journey, state: JourneyState, fetched: dict) -> JourneyState:
+        if not fetched:
+            return state
+        for source, entry in fetched.items():
+            state = engine.record_data(
+                state,
+                source,
+                entry["params"],
+                entry["value"],
+                datetime.fromisoformat(entry["fetched_at"]),
+                entry.get("error"),
+            )
+        return engine.with_data(journey, state)
+
+    def _fetch(self, customer_id: str, need: DataNeed, now: datetime) -> dict[str, Any]:
+        """Ask a data source; a failure is recorded and counted, and the journey goes on."""
+        entry: dict[str, Any] = {"params": need.params, "fetched_at": now.isoformat()}
+        source = self.sources.get(need.source)
+        try:
+            if source is None:
+                raise LookupError(f"no data source named '{need.source}' is configured")
+            entry["value"] = source.fetch(customer_id, need.params, now.date())
+        except Exception as error:  # any partner failure: the journey must go on without it
+            metrics.DATA_SOURCE_FAILURES.labels(need.source).inc()
+            log.warning("data_source.failed", source=need.source, error=type(error).__name__)
+            entry["value"] = None
+            entry["error"] = "unavailable"
+        return entry
+
+    def _load(self, connection: Connection, journey_id: str, customer_id: str):
+        stored = store.load_journey(connection, journey_id, customer_id)
+        if stored is None:
+            raise NotFound(f"There is no journey '{journey_id}'")
+        structlog.contextvars.bind_contextvars(journey_id=journey_id)
+        return stored
+
+    def _definition(self, connection: Connection, state: JourneyState) -> Journey:
+        return self.catalog.version(connection, state.journey, state.version)
+
+    def _view(self, journey: Journey, state: JourneyState, revision: int, events: list) -> dict:
+        now = self.clock.now()
+        state = self._view_data(journey, state, now)
+        return present(journey, state, revision, events, now)
+
+    def _view_data(self, journey: Journey, state: JourneyState, now: datetime) -> JourneyState:
+        """Options for the current step may need data not yet held (repairers near the
+        incident postcode): fetch it for display only; submitting the step records it."""
+        current = engine.current_step(journey, state, now)
+        if current is None:
+            return state
+        needs = engine.data_needs(journey, state, current, {}, now)
+        if not needs:
+            return state
+        fetched = {n.source: self._fetch(state.customer_id, n, now) for n in needs}
+        return self._with_fetched(journey, state, fetched)
+
+    def _count_step(self, journey: Journey, step: str, refused: Refused | None) -> None:
+        if journey.step(step) is None:
+            return
+        outcome = "accepted" if refused is None else "invalid"
+        metrics.STEP_SUBMISSIONS.labels(journey.name, step, outcome).inc()
+        for error in refused.errors if refused else []:
+            if error.field in journey.fields:
+                metrics.VALIDATION_ERRORS.labels(journey.name, step, error.field).inc()
+
+    def _replay(
+        self, connection: Connection, customer_id: str, idempotency: Idempotency | None
+    ) -> Result | None:
+        if idempotency is None:
+            return None
+        found = store.find_idempotent(connection, customer_id, idempotency.key)
+        if found is None:
+            return None
+        if found["fingerprint"] != idempotency.fingerprint:
+            raise IdempotencyMismatch(
+                "This Idempotency-Key was already used for a different request"
+            )
+        return Result(found["status_code"], found["body"], replayed=True)
+
+    def _remember(
+        self,
+        connection: Connection,
+        customer_id: str,
+        idempotency: Idempotency | None,
+        status_code: int,
+        body: dict,
+        now: datetime,
+    ) -> None:
+        if idempotency is not None:
+            store.remember_idempotent(
+                connection,
+                customer_id,
+                idempotency.key,
+                idempotency.fingerprint,
+                status_code,
+                body,
+                now,
+            )
+
+
+class _NeedData(Exception):
+    def __init__(self, needs: list[DataNeed]):
+        self.needs = needs

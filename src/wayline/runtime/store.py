@@ -1,0 +1,328 @@
+"""The store: journeys with a revision for optimistic concurrency, their answers, an
+append-only event log, the effect queue (outbox), idempotency records and definition versions.
+
+Functions take a Connection so that a command's state, events and effects commit together in
+the one transaction the caller opened with `Store.write()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from wayline.journeys.engine import EffectRequest, Event, JourneyState
+from wayline.journeys.loader import Journey
+from wayline.runtime import tables
+from wayline.runtime.ids import new_id
+
+
+class StaleRevision(Exception):
+    """Somebody changed the journey since the caller read it."""
+
+
+class DuplicateKey(Exception):
+    """A unique value (a reference, an idempotency key) was taken by a concurrent writer."""
+
+
+@dataclass(frozen=True)
+class StoredJourney:
+    state: JourneyState
+    revision: int
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without their zone; everything stored is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction; commits on success, rolls back on any error."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except IntegrityError as error:
+            raise DuplicateKey(str(error.orig)) from error
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(readonly=True)
+            with connection.begin():
+                yield connection
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+
+# --- definitions -----------------------------------------------------------------------------
+
+
+def save_definition(connection: Connection, journey: Journey, now: datetime) -> None:
+    """Keep every deployed version, so journeys in flight finish on the one they began."""
+    found = connection.execute(
+        select(tables.journey_definitions.c.version).where(
+            tables.journey_definitions.c.journey == journey.name,
+            tables.journey_definitions.c.version == journey.version,
+        )
+    ).first()
+    if found is None:
+        connection.execute(
+            insert(tables.journey_definitions).values(
+                journey=journey.name,
+                version=journey.version,
+                document=journey.to_document(),
+                created_at=now,
+            )
+        )
+
+
+def load_definition(connection: Connection, name: str, version: str) -> dict[str, Any] | None:
+    row = connection.execute(
+        select(tables.journey_definitions.c.document).where(
+            tables.journey_definitions.c.journey == name,
+            tables.journey_definitions.c.version == version,
+        )
+    ).first()
+    return row.document if row else None
+
+
+# --- journeys --------------------------------------------------------------------------------
+
+
+def load_journey(connection: Connection, journey_id: str, customer_id: str) -> StoredJourney | None:
+    """A journey, only for the customer who owns it: anyone else is told it does not exist."""
+    row = connection.execute(
+        select(tables.journeys.c.state, tables.journeys.c.revision).where(
+            tables.journeys.c.id == journey_id,
+            tables.journeys.c.customer_id == customer_id,
+        )
+    ).first()
+    if row is None:
+        return None
+    return StoredJourney(JourneyState.from_dict(row.state), row.revision)
+
+
+def list_journeys(connection: Connection, customer_id: str) -> list[dict[str, Any]]:
+    c = tables.journeys.c
+    rows = connection.execute(
+        select(
+            c.id,
+            c.journey,
+            c.version,
+            c.status,
+            c.revision,
+            c.current_step,
+            c.reference,
+            c.created_at,
+            c.updated_at,
+            c.submitted_at,
+        )
+        .where(c.customer_id == customer_id)
+        .order_by(c.created_at.desc(), c.id.desc())
+    ).all()
+    return [
+        {
+            **row._asdict(),
+            "created_at": aware(row.created_at),
+            "updated_at": aware(row.updated_at),
+            "submitted_at": aware(row.submitted_at),
+        }
+        for row in rows
+    ]
+
+
+def insert_journey(connection: Connection, state: JourneyState, current_step: str | None) -> int:
+    connection.execute(
+        insert(tables.journeys).values(
+            id=state.id,
+            journey=state.journey,
+            version=state.version,
+            customer_id=state.customer_id,
+            status=state.status.value,
+            revision=1,
+            current_step=current_step,
+            reference=state.reference,
+            state=state.to_dict(),
+            created_at=state.created_at,
+            updated_at=state.updated_at,
+            submitted_at=state.submitted_at,
+        )
+    )
+    return 1
+
+
+def update_journey(
+    connection: Connection, state: JourneyState, revision: int, current_step: str | None
+) -> int:
+    """Write the new state only if nobody wrote since `revision`; return the new revision."""
+    c = tables.journeys.c
+    result = connection.execute(
+        update(tables.journeys)
+        .where(c.id == state.id, c.revision == revision)
+        .values(
+            status=state.status.value,
+            revision=revision + 1,
+            current_step=current_step,
+            reference=state.reference,
+            state=state.to_dict(),
+            updated_at=state.updated_at,
+            submitted_at=state.submitted_at,
+        )
+    )
+    if result.rowcount != 1:
+        raise StaleRevision(state.id)
+    return revision + 1
+
+
+def sync_answers(
+    connection: Connection, journey: Journey, before: JourneyState, after: JourneyState
+) -> None:
+    """Mirror changed answers into the answers table, one row per field with its class."""
+    a = tables.answers
+    gone = [name for name in before.answers if name not in after.answers]
+    if gone:
+        connection.execute(a.delete().where(a.c.journey_id == after.id, a.c.field.in_(gone)))
+    changed = [
+        name
+        for name, value in after.answers.items()
+        if name not in before.answers or before.answers[name] != value
+    ]
+    if not changed:
+        return
+    connection.execute(a.delete().where(a.c.journey_id == after.id, a.c.field.in_(changed)))
+    connection.execute(
+        insert(a),
+        [
+            {
+                "journey_id": after.id,
+                "field": name,
+                "step": journey.step_of_field[name],
+                "classification": journey.fields[name].classification.value,
+                "value": after.answers[name],
+                "source": after.answer_sources.get(name, {}).get("source", "customer"),
+                "updated_at": after.updated_at,
+            }
+            for name in changed
+        ],
+    )
+
+
+# --- events and effects ----------------------------------------------------------------------
+
+
+def append_events(connection: Connection, journey_id: str, events: tuple[Event, ...]) -> None:
+    if events:
+        connection.execute(
+            insert(tables.events),
+            [
+                {"journey_id": journey_id, "type": e.type, "at": e.at, "body": e.to_dict()}
+                for e in events
+            ],
+        )
+
+
+def events_of(connection: Connection, journey_id: str) -> list[dict[str, Any]]:
+    e = tables.events.c
+    rows = connection.execute(select(e.body).where(e.journey_id == journey_id).order_by(e.id)).all()
+    return [row.body for row in rows]
+
+
+def enqueue_effects(
+    connection: Connection, journey_id: str, effects: tuple[EffectRequest, ...], now: datetime
+) -> None:
+    """The outbox: queued in the caller's transaction; a key already queued is not queued again."""
+    for effect in effects:
+        exists = connection.execute(
+            select(tables.effects.c.id).where(tables.effects.c.key == effect.key)
+        ).first()
+        if exists:
+            continue
+        connection.execute(
+            insert(tables.effects).values(
+                id=new_id(),
+                journey_id=journey_id,
+                kind=effect.kind,
+                key=effect.key,
+                params=effect.params,
+                status="pending",
+                attempts=0,
+                available_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+# --- idempotency -----------------------------------------------------------------------------
+
+
+def find_idempotent(connection: Connection, customer_id: str, key: str) -> dict[str, Any] | None:
+    k = tables.idempotency_keys.c
+    row = connection.execute(
+        select(k.fingerprint, k.status_code, k.body).where(
+            k.customer_id == customer_id, k.key == key
+        )
+    ).first()
+    return row._asdict() if row else None
+
+
+def remember_idempotent(
+    connection: Connection,
+    customer_id: str,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    body: Any,
+    now: datetime,
+) -> None:
+    connection.execute(
+        insert(tables.idempotency_keys).values(
+            customer_id=customer_id,
+            key=key,
+            fingerprint=fingerprint,
+            status_code=status_code,
+            body=body,
+            created_at=now,
+        )
+    )
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def insert_document(
+    connection: Connection, journey_id: str, document: dict[str, Any], now: datetime
+) -> None:
+    connection.execute(
+        insert(tables.documents).values(
+            id=document["id"],
+            journey_id=journey_id,
+            field=document["field"],
+            filename=document["filename"],
+            content_type=document["content_type"],
+            size=document["size"],
+            sha256=document["sha256"],
+            storage_key=document["storage_key"],
+            created_at=now,
+        )
+    )
+
+
+def documents_of(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]:
+    d = tables.documents.c
+    rows = connection.execute(select(d.id, d.field).where(d.journey_id == journey_id)).all()
+    return {row.id: {"field": row.field} for row in rows}

@@ -1,0 +1,126 @@
+"""The store's tables (SQLAlchemy Core). Migrations in runtime/migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+Stamp = DateTime(timezone=True)
+# An auto-incrementing BIGINT on PostgreSQL that SQLite still treats as its rowid.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+journey_definitions = Table(
+    "journey_definitions",
+    metadata,
+    Column("journey", String(100), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("created_at", Stamp, nullable=False),
+)
+
+journeys = Table(
+    "journeys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("journey", String(100), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("customer_id", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("current_step", String(100)),
+    Column("reference", String(20), unique=True),
+    Column("state", JSON, nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+    Column("submitted_at", Stamp),
+    Index("ix_journeys_customer", "customer_id", "created_at"),
+    Index("ix_journeys_status", "status", "updated_at"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("journey_id", String(32), primary_key=True),
+    Column("field", String(100), primary_key=True),
+    Column("step", String(100), nullable=False),
+    Column("classification", String(20), nullable=False),
+    Column("value", JSON),
+    Column("source", String(100)),
+    Column("updated_at", Stamp, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("journey_id", String(32), nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("at", Stamp, nullable=False),
+    Column("body", JSON, nullable=False),
+    Index("ix_events_journey", "journey_id", "id"),
+)
+
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("journey_id", String(32), nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("available_at", Stamp, nullable=False),
+    Column("locked_until", Stamp),
+    Column("last_error", Text),
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+    UniqueConstraint("key", name="uq_effects_key"),
+    Index("ix_effects_due", "status", "available_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("customer_id", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", Stamp, nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("journey_id", String(32), nullable=False),
+    Column("field", String(100), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(300), nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Index("ix_documents_journey", "journey_id"),
+)
+
+benchmark_writes = Table(
+    "benchmark_writes",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("at", Stamp, nullable=False),
+    Column("body", JSON, nullable=False),
+)

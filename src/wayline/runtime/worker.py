@@ -1,0 +1,166 @@
+"""The effect worker: drains the outbox with retries, backoff and a dead-letter state.
+
+Effects run at least once; each carries an idempotency key so a partner applies it once. On
+PostgreSQL any number of workers claim work with FOR UPDATE SKIP LOCKED; on SQLite one worker
+runs (in the demo process). Handlers for each kind of effect (notify, pay, run checks) are
+registered by the partners issue; a kind with no handler waits in the queue, untouched.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+
+from wayline.observability import metrics
+from wayline.runtime import tables
+from wayline.runtime.clock import Clock
+from wayline.runtime.database import is_sqlite
+from wayline.runtime.store import Store
+
+log = structlog.get_logger("wayline.worker")
+
+
+@dataclass(frozen=True)
+class Effect:
+    id: str
+    journey_id: str
+    kind: str
+    key: str
+    params: dict[str, Any]
+    attempts: int
+
+
+Handler = Callable[[Effect], None]
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        handlers: dict[str, Handler] | None = None,
+        max_attempts: int = 8,
+        base_delay: float = 1.0,
+        lease: float = 60.0,
+        batch: int = 20,
+    ):
+        self.store = store
+        self.clock = clock
+        self.handlers = dict(handlers or {})
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.lease = timedelta(seconds=lease)
+        self.batch = batch
+
+    def run_due(self) -> int:
+        """Claim and run what is due now; return how many effects were run."""
+        claimed = self.claim()
+        for effect in claimed:
+            self._run(effect)
+        return len(claimed)
+
+    def claim(self) -> list[Effect]:
+        if not self.handlers:
+            return []
+        now = self.clock.now()
+        e = tables.effects.c
+        query = (
+            select(e.id, e.journey_id, e.kind, e.key, e.params, e.attempts)
+            .where(
+                e.status.in_(("pending", "running")),
+                e.available_at <= now,
+                e.kind.in_(sorted(self.handlers)),
+            )
+            .order_by(e.available_at)
+            .limit(self.batch)
+        )
+        with self.store.write() as connection:
+            if not is_sqlite(connection.engine):
+                query = query.with_for_update(skip_locked=True)
+            rows = connection.execute(query).all()
+            if rows:
+                # A lease: if this worker dies, the effect becomes due again when it ends.
+                connection.execute(
+                    update(tables.effects)
+                    .where(e.id.in_([row.id for row in rows]))
+                    .values(
+                        status="running",
+                        available_at=now + self.lease,
+                        attempts=e.attempts + 1,
+                        updated_at=now,
+                    )
+                )
+        return [Effect(r.id, r.journey_id, r.kind, r.key, r.params, r.attempts + 1) for r in rows]
+
+    def _run(self, effect: Effect) -> None:
+        try:
+            self.handlers[effect.kind](effect)
+        except Exception as error:  # any failure is retried, then dead-lettered
+            self._failed(effect, error)
+            return
+        self._finish(effect.id, status="done", error=None)
+        metrics.EFFECTS_RUN.labels(effect.kind, "done").inc()
+        log.info("effect.done", journey_id=effect.journey_id, kind=effect.kind)
+
+    def _failed(self, effect: Effect, error: Exception) -> None:
+        reason = f"{type(error).__name__}: {error}"[:500]
+        if effect.attempts >= self.max_attempts:
+            self._finish(effect.id, status="dead", error=reason)
+            metrics.EFFECTS_RUN.labels(effect.kind, "dead").inc()
+            log.error(
+                "effect.dead",
+                journey_id=effect.journey_id,
+                kind=effect.kind,
+                attempts=effect.attempts,
+                error=type(error).__name__,
+            )
+            return
+        delay = self.base_delay * 2 ** (effect.attempts - 1) * random.uniform(0.5, 1.5)
+        self._finish(
+            effect.id,
+            status="pending",
+            error=reason,
+            available_at=self.clock.now() + timedelta(seconds=delay),
+        )
+        metrics.EFFECTS_RUN.labels(effect.kind, "retry").inc()
+        log.warning(
+            "effect.retry",
+            journey_id=effect.journey_id,
+            kind=effect.kind,
+            attempts=effect.attempts,
+            error=type(error).__name__,
+        )
+
+    def _finish(self, effect_id: str, status: str, error: str | None, available_at=None) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "last_error": error,
+            "updated_at": self.clock.now(),
+        }
+        if available_at is not None:
+            values["available_at"] = available_at
+        with self.store.write() as connection:
+            connection.execute(
+                update(tables.effects).where(tables.effects.c.id == effect_id).values(**values)
+            )
+
+
+def retry_dead(store: Store, clock: Clock, effect_id: str | None = None) -> int:
+    """Put dead-lettered effects (one, or all) back in the queue."""
+    e = tables.effects.c
+    statement = update(tables.effects).where(e.status == "dead")
+    if effect_id:
+        statement = statement.where(e.id == effect_id)
+    with store.write() as connection:
+        result = connection.execute(
+            statement.values(
+                status="pending", attempts=0, available_at=clock.now(), updated_at=clock.now()
+            )
+        )
+    return result.rowcount

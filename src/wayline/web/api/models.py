@@ -1,0 +1,31 @@
+"""Request bodies of the JSON API. Unknown keys and wrongly typed values are refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartJourney(Body):
+    type: str = Field(min_length=1, max_length=100, examples=["motor-claim"])
+
+
+class StepAnswers(Body):
+    answers: dict[str, Any] = Field(
+        examples=[{"incident_date": "2026-11-20", "incident_type": "glass"}]
+    )
+    revision: StrictInt = Field(ge=1, description="The revision the answers were based on.")
+
+
+class SubmitJourney(Body):
+    revision: StrictInt = Field(ge=1)
+    declaration: StrictBool
+
+
+class DemoSignIn(Body):
+    customer: str = Field(min_length=1, max_length=100, examples=["alex"])

@@ -1,0 +1,61 @@
+"""The web application: the JSON API, operations routes and (in demo mode) demo sign-in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request
+from sqlalchemy import insert
+
+from wayline.bootstrap import Components, demo_secret
+from wayline.runtime import tables
+from wayline.web import health, problems
+from wayline.web.api import demo, documents, journeys
+from wayline.web.auth import Sessions
+from wayline.web.middleware import BodyLimit, RequestContext
+
+UPLOAD_ROUTE = r"^/api/v1/journeys/[^/]+/documents$"
+
+
+def create_app(components: Components) -> FastAPI:
+    settings = components.settings
+    app = FastAPI(
+        title="Wayline",
+        version="0.1.0",
+        description="Digital customer journeys for financial services: the JSON API.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    secret = settings.secret_key or (demo_secret(settings.home) if settings.demo else None)
+    if secret is None:
+        raise RuntimeError("Set WAYLINE_SECRET_KEY: it signs session cookies")
+    app.state.settings = settings
+    app.state.store = components.store
+    app.state.storage = components.storage
+    app.state.service = components.service
+    app.state.sessions = Sessions(secret)
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(journeys.router)
+    app.include_router(documents.router)
+    if settings.demo:
+        app.include_router(demo.router)
+    if settings.benchmark_endpoint:
+        app.add_api_route("/bench/write", _bare_write, methods=["POST"], include_in_schema=False)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes + 64 * 1024,
+        upload_pattern=UPLOAD_ROUTE,
+    )
+    app.add_middleware(RequestContext)
+    return app
+
+
+def _bare_write(request: Request) -> dict[str, int]:
+    """The benchmark's baseline: one bare database write, through the same server stack."""
+    with request.app.state.store.write() as connection:
+        connection.execute(
+            insert(tables.benchmark_writes).values(at=datetime.now(UTC), body={"n": 1})
+        )
+    return {"written": 1}

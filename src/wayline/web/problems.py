@@ -1,0 +1,96 @@
+"""RFC 9457 problem details for every error the API returns, with field-level errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from wayline.documents.intake import Rejected
+from wayline.journeys.engine import Refused
+from wayline.runtime.service import Conflict, IdempotencyMismatch, NotFound
+
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def _location(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    issues = error.errors()
+    if any(issue.get("type") == "json_invalid" for issue in issues):
+        return problem(400, "The request body is not valid JSON")
+    errors = []
+    for issue in issues:
+        field = _location(tuple(issue.get("loc", ())))
+        message = issue.get("msg", "is not valid")
+        if issue.get("type") == "extra_forbidden":
+            message = "is not a field this request takes"
+        elif issue.get("type") == "missing":
+            message = "is required"
+        errors.append({"field": field, "message": message})
+    return problem(422, "The request has fields that are missing or not valid", errors)
+
+
+def _refused(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Refused)
+    errors = [{"field": e.field, "message": e.message} for e in error.errors]
+    return problem(error.status, error.detail, errors)
+
+
+def _http(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
+    if error.status_code == 404 and detail == "Not Found":
+        detail = f"There is nothing at {request.url.path}"
+    return problem(error.status_code, detail, headers=getattr(error, "headers", None))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(NotFound, lambda r, e: problem(404, str(e)))
+    app.add_exception_handler(Conflict, lambda r, e: problem(409, str(e)))
+    app.add_exception_handler(IdempotencyMismatch, lambda r, e: problem(422, str(e)))
+    app.add_exception_handler(
+        Rejected, lambda r, e: problem(422, str(e), [{"field": "file", "message": str(e)}])
+    )
