@@ -18,8 +18,8 @@ from wayline.config import Settings
 app = typer.Typer(help="Wayline: digital customer journeys declared as code.", no_args_is_help=True)
 journeys_app = typer.Typer(help="Inspect and check journey definitions.", no_args_is_help=True)
 app.add_typer(journeys_app, name="journeys")
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]

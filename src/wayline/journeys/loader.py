@@ -135,11 +135,24 @@ class _YamlFile:
         return (node.start_mark.line + 1) if node is not None else 1
 
 
+def _without_union_tags(loc: tuple[Any, ...]) -> Location:
+    """Drop the tag pydantic puts after a `steps` index ("step" or "include"): not a YAML key."""
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (
+            i >= 2
+            and loc[i - 2] == "steps"
+            and isinstance(loc[i - 1], int)
+            and part in ("step", "include")
+        )
+    )
+
+
 def _pydantic_errors(file: _YamlFile, error: ValidationError) -> list[DefinitionError]:
     found = []
     for item in error.errors():
-        # Drop the union discriminator names pydantic inserts (e.g. "StepSpec") from the path.
-        location = tuple(part for part in item["loc"] if not str(part)[:1].isupper())
+        location = _without_union_tags(tuple(item["loc"]))
         where = ".".join(str(part) for part in location) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":

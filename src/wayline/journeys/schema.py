@@ -10,7 +10,15 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 SLUG_PATTERN = r"^[a-z][a-z0-9-]*$"
@@ -213,6 +221,18 @@ class Effect(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+def _step_or_include(entry: Any) -> str:
+    if isinstance(entry, dict):
+        return "include" if "include" in entry else "step"
+    return "include" if isinstance(entry, Include) else "step"
+
+
+StepEntry = Annotated[
+    Annotated[StepSpec, Tag("step")] | Annotated[Include, Tag("include")],
+    Discriminator(_step_or_include),
+]
+
+
 class Audience(StrEnum):
     SIGNED_IN = "signed_in"
     ANYONE = "anyone"
@@ -228,14 +248,14 @@ class JourneyDefinition(Strict):
     reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")]
     abandon_after: Annotated[str, Field(pattern=DURATION_PATTERN)] = "P30D"
     retention: Annotated[str, Field(pattern=DURATION_PATTERN)] = "P7Y"
-    steps: list[StepSpec | Include] = Field(min_length=1)
+    steps: list[StepEntry] = Field(min_length=1)
     check_answers_title: str = "Check your answers"
     declaration: Declaration
     effects: list[Effect] = Field(default_factory=list)
 
     @field_validator("steps")
     @classmethod
-    def _steps_present(cls, steps: list[StepSpec | Include]) -> list[StepSpec | Include]:
+    def _steps_present(cls, steps: list[StepEntry]) -> list[StepEntry]:
         if not steps:
             raise ValueError("a journey needs at least one step")
         return steps

@@ -1,0 +1,577 @@
+"""Parsing, normalising and checking one answer (wayline.journeys.values).
+
+Where the motor claim uses a field type, the field is taken from the shipped definition so the
+messages asserted are exactly the ones the customer sees."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from wayline.journeys.loader import Journey
+from wayline.journeys.schema import FieldSpec, Option, Rule
+from wayline.journeys.values import Invalid, check_rules, is_empty, parse
+
+TODAY = "2026-03-27"
+
+
+def spec(type_: str, label: str = "Thing", **extra: Any) -> FieldSpec:
+    return FieldSpec(name="thing", type=type_, label=label, classification="public", **extra)
+
+
+def scope(**answers: Any) -> dict[str, Any]:
+    """What rules see: answers (null when unanswered), data and today."""
+    return {"answers": answers, "data": {}, "today": TODAY}
+
+
+def ok(field: FieldSpec, raw: Any, options: list[Option] | None = None, documents=None) -> Any:
+    return parse(field, raw, options or list(field.options), documents or {})
+
+
+def refused(field: FieldSpec, raw: Any, options: list[Option] | None = None, documents=None) -> str:
+    with pytest.raises(Invalid) as caught:
+        parse(field, raw, options or list(field.options), documents or {})
+    return str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def fields(motor: Journey) -> dict[str, FieldSpec]:
+    return motor.fields
+
+
+# --- UK postcode --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("sw1a1aa", "SW1A 1AA"),
+        ("SW1A 1AA", "SW1A 1AA"),
+        ("  sw1a   1aa ", "SW1A 1AA"),
+        ("ec1a1bb", "EC1A 1BB"),
+        ("m11ae", "M1 1AE"),
+        ("B33 8TH", "B33 8TH"),
+        ("cr2 6xh", "CR2 6XH"),
+        ("DN551PT", "DN55 1PT"),
+    ],
+)
+def test_postcode_is_upper_case_with_one_space(fields, raw, expected):
+    assert ok(fields["incident_postcode"], raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["SW1A", "SW1A 1A", "12345", "SW1A 1AAA", "S W 1 A 1 A A", "1AA SW1A"]
+)
+def test_postcode_that_is_not_one_is_refused_with_the_definitions_message(fields, raw):
+    assert refused(fields["incident_postcode"], raw) == "Enter a real postcode, like SW1A 1AA"
+
+
+def test_postcode_that_is_not_text_is_refused(fields):
+    assert refused(fields["incident_postcode"], 12345) == "Enter a real postcode, like SW1A 1AA"
+
+
+def test_postcode_default_message_when_the_definition_gives_none():
+    assert refused(spec("uk_postcode"), "nope") == "Enter a real postcode, like SW1A 1AA"
+
+
+# --- UK vehicle registration -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ab12cde", "AB12 CDE"),  # current style
+        ("AB12 CDE", "AB12 CDE"),
+        (" xy21  zzz ", "XY21 ZZZ"),
+        ("a123bcd", "A123 BCD"),  # prefix
+        ("abc123d", "ABC 123D"),  # suffix
+        ("1234ab", "1234 AB"),  # dateless, digits first
+        ("ab1234", "AB 1234"),  # dateless, letters first
+    ],
+)
+def test_registration_is_normalised(fields, raw, expected):
+    assert ok(fields["other_registration"], raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["AB12CD", "ABCDEFG", "12", "AB12 CDEF", "A1B2C3D", "AB-12-CDE"])
+def test_registration_that_is_not_one_is_refused(fields, raw):
+    message = refused(fields["other_registration"], raw)
+    assert message == "Enter a real registration number, like AB12 CDE"
+
+
+# --- Sort code and account number --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["200000", "20-00-00", "20 00 00", " 20-00-00 "])
+def test_sort_code_is_written_with_hyphens(fields, raw):
+    assert ok(fields["sort_code"], raw) == "20-00-00"
+
+
+@pytest.mark.parametrize("raw", ["2000", "2000000", "20-00-0a", "20.00.00", "ab-cd-ef"])
+def test_sort_code_must_be_six_digits(fields, raw):
+    assert refused(fields["sort_code"], raw) == "Enter a valid sort code, like 30-94-57"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("55779911", "55779911"), ("5577 9911", "55779911")])
+def test_account_number_is_eight_digits(fields, raw, expected):
+    assert ok(fields["account_number"], raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["1234567", "123456789", "abcdefgh", "1234-5678"])
+def test_account_number_of_another_length_is_refused(fields, raw):
+    message = refused(fields["account_number"], raw)
+    assert message == "Enter a valid account number, like 00733445"
+
+
+# --- Money --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("£1,234.5", "1234.50"),
+        ("850", "850.00"),
+        ("850.5", "850.50"),
+        ("850.50", "850.50"),
+        (" £99 ", "99.00"),
+        ("0.5", "0.50"),
+        (850, "850.00"),
+        ("100000", "100000.00"),
+    ],
+)
+def test_money_is_a_decimal_string_with_two_places(fields, raw, expected):
+    assert ok(fields["estimate_amount"], raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "12.345",  # three decimal places
+        "1.2.3",
+        "-5",
+        "abc",
+        "£",
+        "1e3",
+        True,  # a boolean is not an amount
+        850.5,  # never a float: money is exact
+    ],
+)
+def test_money_that_is_not_an_amount_is_refused(fields, raw):
+    message = refused(fields["estimate_amount"], raw)
+    assert message == "Repair estimate must be an amount of money, like 850 or 850.50"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("0.99", "Repair estimate must be £1 or more"),
+        ("100000.01", "Repair estimate must be £100,000 or less"),
+        ("1", None),
+        ("100000", None),
+        ("2999.99", None),
+    ],
+)
+def test_money_bounds_use_the_definitions_messages(fields, raw, message):
+    field = fields["estimate_amount"]
+    value = ok(field, raw)
+    assert check_rules(field, value, scope(settlement="cash")) == message
+
+
+# --- Dates and times ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("2025-02-28", "2025-02-28"), ("2024-02-29", "2024-02-29"), (" 2026-03-27 ", "2026-03-27")],
+)
+def test_date_is_iso(fields, raw, expected):
+    assert ok(fields["incident_date"], raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2025-02-30", "2025-02-29", "2025-13-01", "2025-00-10", "27/03/2026", "2026-3-27", 20260327],
+)
+def test_date_that_is_not_real_is_refused(fields, raw):
+    assert refused(fields["incident_date"], raw) == "Date of the incident must be a real date"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-03-26", None),
+        (TODAY, None),  # today is allowed
+        ("2026-03-28", "Date of the incident must be today or in the past"),
+        ("2027-01-01", "Date of the incident must be today or in the past"),
+    ],
+)
+def test_incident_date_must_not_be_in_the_future(fields, value, message):
+    assert check_rules(fields["incident_date"], value, scope()) == message
+
+
+def test_not_past_rule():
+    field = spec("date", rules=[Rule(rule="not_past", message="Must be today or later")])
+    assert check_rules(field, "2026-03-26", scope()) == "Must be today or later"
+    assert check_rules(field, TODAY, scope()) is None
+
+
+@pytest.mark.parametrize("raw", ["00:00", "09:05", "14:30", "23:59", " 14:30 "])
+def test_time_in_hours_and_minutes(fields, raw):
+    assert ok(fields["incident_time"], raw) == raw.strip()
+
+
+@pytest.mark.parametrize("raw", ["24:00", "12:60", "9:30", "14:30:00", "2pm", "1430", 1430])
+def test_time_that_is_not_a_time_is_refused(fields, raw):
+    message = refused(fields["incident_time"], raw)
+    assert message == "Enter the time in hours and minutes, like 14:30"
+
+
+def test_time_default_message():
+    assert refused(spec("time", label="Time"), "25:00") == "Time must be a time, like 14:30"
+
+
+# --- Yes or no ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_yes_no_takes_a_boolean(fields, raw):
+    assert ok(fields["driveable"], raw) is raw
+
+
+@pytest.mark.parametrize("raw", ["yes", "no", "true", "false", 1, 0, ["yes"]])
+def test_yes_no_refuses_anything_but_a_boolean(fields, raw):
+    message = refused(fields["driveable"], raw)
+    assert message == "Select yes or no for can the car be driven safely?"
+
+
+# --- Phone and email ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("07700 900982", "+447700900982"),
+        ("07700900982", "+447700900982"),
+        ("+44 7700 900001", "+447700900001"),
+        ("(01632) 960-001", "+441632960001"),
+        ("020 7946 0000", "+442079460000"),
+    ],
+)
+def test_phone_is_normalised_to_international_form(raw, expected):
+    assert ok(spec("phone", label="Mobile"), raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["12345", "+1 555 0100", "0770 0900", "077009009821", "+44 07700 900001", "phone"]
+)
+def test_phone_that_is_not_a_uk_number_is_refused(raw):
+    message = refused(spec("phone", label="Mobile"), raw)
+    assert message == "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
+
+
+def test_phone_must_be_text():
+    assert refused(spec("phone", label="Mobile"), 7700900982) == "Mobile must be text"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("alex@example.com", "alex@example.com"),
+        ("  Alex.Morgan@Example.COM ", "Alex.Morgan@example.com"),  # the local part keeps its case
+        ("a+tag@sub.example.co.uk", "a+tag@sub.example.co.uk"),
+    ],
+)
+def test_email_lower_cases_the_domain_only(raw, expected):
+    assert ok(spec("email", label="Email"), raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "alex",
+        "alex@example",
+        "@example.com",
+        "a b@example.com",
+        "alex@@example.com",
+        "a" * 250 + "@x.com",
+    ],
+)
+def test_email_in_the_wrong_format_is_refused(raw):
+    message = refused(spec("email", label="Email"), raw)
+    assert message == "Enter an email address in the correct format, like name@example.com"
+
+
+# --- Numbers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("2", 2), (" 3 ", 3), ("1,000", 1000), (4, 4), ("2.0", 2), ("2.5", 2.5)]
+)
+def test_number_is_parsed(fields, raw, expected):
+    value = ok(fields["injured_count"], raw)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+@pytest.mark.parametrize("raw", ["two", "", "NaN", "Infinity", "-inf", True, [2], "1e999999999"])
+def test_number_that_is_not_one_is_refused(fields, raw):
+    message = refused(fields["injured_count"], raw)
+    assert message == "How many people were injured must be a whole number, like 2"
+
+
+def test_a_huge_exponent_is_refused_quickly(fields):
+    """Regression: int(Decimal("1e999999999")) would build a billion-digit int and hang."""
+    started = time.perf_counter()
+    refused(fields["injured_count"], "9e999999999")
+    assert time.perf_counter() - started < 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, "How many people were injured must be 1 or more"),
+        (1, None),
+        (20, None),
+        (21, "How many people were injured must be 20 or fewer"),
+    ],
+)
+def test_injured_count_bounds(fields, value, message):
+    assert check_rules(fields["injured_count"], value, scope()) == message
+
+
+# --- Text ---------------------------------------------------------------------------------------
+
+
+def test_text_is_stripped(fields):
+    assert ok(fields["other_driver_name"], "  Pat Jones  ") == "Pat Jones"
+
+
+def test_text_must_be_a_string(fields):
+    assert refused(fields["other_driver_name"], 42) == "Other driver's name must be text"
+
+
+def test_text_has_a_default_length_limit_when_the_definition_sets_none():
+    assert ok(spec("text"), "x" * 500) == "x" * 500
+    assert refused(spec("text"), "x" * 501) == "Thing must be 500 characters or fewer"
+    assert ok(spec("long_text"), "x" * 10_000) == "x" * 10_000
+    assert refused(spec("long_text"), "x" * 10_001) == "Thing must be 10,000 characters or fewer"
+
+
+def test_a_max_length_rule_replaces_the_default_limit(fields):
+    description = fields["description"]
+    assert ok(description, "x" * 2001) == "x" * 2001  # parse leaves the bound to the rule
+    assert check_rules(description, "x" * 2001, scope()) == (
+        "What happened must be 2,000 characters or fewer"
+    )
+
+
+@pytest.mark.parametrize(
+    ("length", "message"),
+    [
+        (19, "What happened must be 20 characters or more"),
+        (20, None),
+        (2000, None),
+        (2001, "What happened must be 2,000 characters or fewer"),
+    ],
+)
+def test_description_length_says_which_bound(fields, length, message):
+    assert check_rules(fields["description"], "x" * length, scope()) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("CR/123456/26", None),
+        ("AB-1234", None),
+        ("abc12", "Crime reference must be 6 to 20 letters, numbers, slashes or hyphens"),
+        ("A" * 21, "Crime reference must be 6 to 20 letters, numbers, slashes or hyphens"),
+        ("CR 123456", "Crime reference must be 6 to 20 letters, numbers, slashes or hyphens"),
+        ("CR#123456", "Crime reference must be 6 to 20 letters, numbers, slashes or hyphens"),
+    ],
+)
+def test_crime_reference_pattern(fields, value, message):
+    assert check_rules(fields["crime_reference"], value, scope(incident_type="theft")) == message
+
+
+def test_pattern_must_match_the_whole_value():
+    field = spec("text", rules=[Rule(rule="pattern", value="[0-9]+", message="Digits only")])
+    assert check_rules(field, "123", scope()) is None
+    assert check_rules(field, "123abc", scope()) == "Digits only"
+
+
+# --- Choices ------------------------------------------------------------------------------------
+
+
+def test_single_choice_takes_only_an_offered_value(fields):
+    incident_type = fields["incident_type"]
+    assert ok(incident_type, "glass") == "glass"
+    # With no `invalid` message of its own, a choice outside the list gets the required message.
+    assert refused(incident_type, "meteor") == "Select the type of incident"
+    assert refused(incident_type, ["glass"]) == "Select the type of incident"
+
+
+def test_single_choice_dynamic_options_are_passed_in(fields):
+    policy = fields["policy_number"]
+    offered = [Option(value="MTR-100001", label="Ford Focus (2019), AB12 CDE, comprehensive")]
+    assert ok(policy, "MTR-100001", offered) == "MTR-100001"
+    assert refused(policy, "MTR-100004", offered) == "Select the car the claim is for"
+
+
+def test_multiple_choice_keeps_order_and_drops_repeats():
+    field = spec(
+        "multiple_choice",
+        label="Colours",
+        options=[Option(value=v, label=v.title()) for v in ("red", "green", "blue")],
+    )
+    assert ok(field, ["blue", "red", "blue"]) == ["blue", "red"]
+    assert refused(field, ["red", "pink"]) == "Select only the options listed for colours"
+    assert refused(field, "red") == "Select only the options listed for colours"
+
+
+def test_choice_fields_need_options():
+    with pytest.raises(ValidationError, match="needs options or options_from"):
+        spec("single_choice")
+    with pytest.raises(ValidationError, match="only choice fields take options"):
+        spec("text", options=[Option(value="a", label="A")])
+    with pytest.raises(ValidationError, match="option values must be unique"):
+        spec("single_choice", options=[Option(value="a", label="A"), Option(value="a", label="B")])
+
+
+# --- Files --------------------------------------------------------------------------------------
+
+
+def test_files_must_have_been_uploaded_for_the_same_field(fields):
+    photos = fields["damage_photos"]
+    documents = {
+        "doc-1": {"field": "damage_photos"},
+        "doc-2": {"field": "damage_photos"},
+        "doc-3": {"field": "estimate_document"},
+    }
+    assert ok(photos, ["doc-2", "doc-1", "doc-2"], documents=documents) == ["doc-2", "doc-1"]
+    uploaded_elsewhere = refused(photos, ["doc-1", "doc-3"], documents=documents)
+    assert (
+        uploaded_elsewhere
+        == "Photos of the damage: a file in the list was not uploaded for this question"
+    )
+    assert "not uploaded" in refused(photos, ["doc-404"], documents=documents)
+    assert refused(photos, "doc-1", documents=documents) == (
+        "Photos of the damage must be a list of uploaded files"
+    )
+
+
+@pytest.mark.parametrize(
+    ("photos", "incident_type", "message"),
+    [
+        ([], "glass", "Upload at least one photo of the damage"),
+        ([], "collision_vehicle", "Upload at least one photo of the damage"),
+        ([], "theft", None),  # optional for theft: the rule's `when` is false
+        (None, "theft", None),
+        (["p1"], "glass", None),
+        ([f"p{i}" for i in range(10)], "glass", None),
+        ([f"p{i}" for i in range(11)], "glass", "Upload no more than 10 photos"),
+        ([f"p{i}" for i in range(11)], "theft", "Upload no more than 10 photos"),
+    ],
+)
+def test_photo_count_rules_and_their_conditions(fields, photos, incident_type, message):
+    context = scope(incident_type=incident_type)
+    assert check_rules(fields["damage_photos"], photos, context) == message
+
+
+def test_one_estimate_document(fields):
+    estimate = fields["estimate_document"]
+    assert check_rules(estimate, [], scope()) == "Upload the garage's estimate"
+    assert check_rules(estimate, ["e1"], scope()) is None
+    assert check_rules(estimate, ["e1", "e2"], scope()) == "Upload one estimate document"
+
+
+# --- Rules in general ---------------------------------------------------------------------------
+
+
+def test_the_first_failing_rule_gives_the_message():
+    field = spec(
+        "number",
+        rules=[
+            Rule(rule="min", value=10, message="At least 10"),
+            Rule(rule="max", value=5, message="At most 5"),
+        ],
+    )
+    assert check_rules(field, 3, scope()) == "At least 10"
+    assert check_rules(field, 7, scope()) == "At least 10"
+    assert check_rules(field, 12, scope()) == "At most 5"
+
+
+def test_rules_other_than_min_items_skip_empty_values():
+    field = spec(
+        "text",
+        rules=[
+            Rule(rule="min_length", value=3, message="Too short"),
+            Rule(rule="pattern", value="x+", message="Only x"),
+        ],
+    )
+    assert check_rules(field, None, scope()) is None
+    assert check_rules(field, "", scope()) is None
+    assert check_rules(field, "xx", scope()) == "Too short"
+
+
+def test_a_rule_with_a_false_when_is_not_checked():
+    field = spec(
+        "number",
+        rules=[
+            Rule(rule="max", value=3000, message="Too much for cash", when='answers.mode == "cash"')
+        ],
+    )
+    assert check_rules(field, 5000, scope(mode="cash")) == "Too much for cash"
+    assert check_rules(field, 5000, scope(mode="repairer")) is None
+    assert check_rules(field, 5000, scope(mode=None)) is None
+
+
+def test_expression_rule_sees_value_answers_and_today():
+    field = spec(
+        "date",
+        rules=[
+            Rule(
+                rule="expression",
+                expression="value >= answers.start && value <= today",
+                message="Must be between the start and today",
+            )
+        ],
+    )
+    assert check_rules(field, "2026-03-01", scope(start="2026-01-01")) is None
+    assert check_rules(field, "2025-12-31", scope(start="2026-01-01")) == (
+        "Must be between the start and today"
+    )
+    assert check_rules(field, "2026-03-28", scope(start="2026-01-01")) == (
+        "Must be between the start and today"
+    )
+
+
+def test_an_expression_that_errors_counts_as_failing():
+    field = spec("text", rules=[Rule(rule="expression", expression="value > 3", message="Bad")])
+    assert check_rules(field, "text", scope()) == "Bad"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"rule": "min", "message": "m"},
+        {"rule": "max_items", "message": "m"},
+        {"rule": "expression", "message": "m"},
+        {"rule": "pattern", "value": "([a-z", "message": "m"},
+        {"rule": "min", "value": 1, "message": ""},
+        {"rule": "between", "value": 1, "message": "m"},
+    ],
+)
+def test_malformed_rules_are_refused_by_the_schema(arguments):
+    with pytest.raises(ValidationError):
+        Rule(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("value", "empty"),
+    [(None, True), ("", True), ("   ", True), ([], True), ("a", False), (0, False), (False, False)],
+)
+def test_is_empty(value, empty):
+    assert is_empty(value) is empty
