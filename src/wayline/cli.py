@@ -46,7 +46,8 @@ def _build(settings: Settings, migrate: bool):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
-def _serve(settings: Settings, host: str, port: int, migrate: bool, banner: bool) -> None:
+def _serve(settings: Settings, host: str, port: int, migrate: bool, banner: bool,
+           in_process_worker: bool = False) -> None:
     import uvicorn
 
     from wayline.observability.logging import configure
@@ -55,9 +56,41 @@ def _serve(settings: Settings, host: str, port: int, migrate: bool, banner: bool
     configure(settings.log_level)
     components = _build(settings, migrate)
     application = create_app(components)
+    if in_process_worker:
+        _start_in_process_worker(components)
     if banner:
         _print_demo_banner(host, port)
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _work(components, poll: float, once: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Run due effects and abandon stale drafts until stopped (or, with once, until idle)."""
+    from wayline.runtime.worker import Worker
+
+    runner = Worker(components.store, components.clock)
+    while True:
+        done = runner.run_due() + components.service.abandon_stale()
+        if once and done == 0:
+            return
+        if done == 0:
+            time.sleep(poll)
+
+
+def _start_in_process_worker(components) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite the demo runs its one worker inside the server process."""
+    import threading
+
+    from wayline.observability.logging import get_logger
+
+    def loop() -> None:
+        while True:
+            try:
+                _work(components, poll=1.0)
+            except Exception:  # keep the demo's worker alive; the error is logged
+                get_logger("wayline.worker").exception("worker.crashed")
+                time.sleep(1.0)
+
+    threading.Thread(target=loop, name="wayline-worker", daemon=True).start()
 
 
 def _print_demo_banner(host: str, port: int) -> None:
@@ -84,7 +117,7 @@ def _print_demo_banner(host: str, port: int) -> None:
 def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Run everything in one process on embedded defaults (SQLite, local files, demo data)."""
     settings = _settings(demo=True)
-    _serve(settings, host, port, migrate=True, banner=True)
+    _serve(settings, host, port, migrate=True, banner=True, in_process_worker=True)
 
 
 @app.command()
@@ -110,20 +143,13 @@ def worker(
     once: Annotated[bool, typer.Option(help="Drain what is due, then stop.")] = False,
     poll: Annotated[float, typer.Option(help="Seconds between polls when idle.")] = 0.5,
 ) -> None:
-    """Run queued effects (the outbox) with retries and a dead-letter state."""
+    """Run queued effects (the outbox) with retries and a dead-letter state, and abandon
+    drafts past their time limit."""
     from wayline.observability.logging import configure
-    from wayline.runtime.worker import Worker
 
     settings = _settings()
     configure(settings.log_level)
-    components = _build(settings, migrate=False)
-    runner = Worker(components.store, components.clock)
-    while True:
-        ran = runner.run_due()
-        if once and ran == 0:
-            break
-        if ran == 0:
-            time.sleep(poll)
+    _work(_build(settings, migrate=False), poll=poll, once=once)
 
 
 @journeys_app.command("list")

@@ -126,9 +126,12 @@ class _YamlFile:
                     if key_node.value == key:
                         child = value_node
                         break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-                if 0 <= key < len(node.value):
-                    child = node.value[key]
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(key, int)
+                and 0 <= key < len(node.value)
+            ):
+                child = node.value[key]
             if child is None:
                 break
             node = child

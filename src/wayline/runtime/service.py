@@ -192,6 +192,27 @@ class JourneyService:
                 raise Conflict("Files can no longer be added to this journey")
             store.insert_document(connection, journey_id, document, self.clock.now())
 
+    def abandon_stale(self, limit: int = 100) -> int:
+        """Mark drafts left longer than their definition's abandon_after as abandoned."""
+        now = self.clock.now()
+        abandoned = 0
+        for journey in self.catalog.current.values():
+            cutoff = now - engine.parse_duration(journey.definition.abandon_after)
+            with self.store.read() as connection:
+                stale = store.stale_journeys(connection, journey.name, cutoff, limit)
+            for journey_id, customer_id, revision in stale:
+
+                def command(definition: Journey, state: JourneyState, at: datetime) -> Outcome:
+                    return engine.abandon(definition, state, at)
+
+                try:
+                    self._run(customer_id, journey_id, revision, None, command)
+                except (Conflict, Refused):
+                    continue  # touched meanwhile, or its own version allows longer
+                abandoned += 1
+                log.info("journey.abandoned", journey_id=journey_id, journey=journey.name)
+        return abandoned
+
     def definition_for(self, customer_id: str, journey_id: str) -> Journey:
         with self.store.read() as connection:
             stored = self._load(connection, journey_id, customer_id)

@@ -145,6 +145,20 @@ def list_journeys(connection: Connection, customer_id: str) -> list[dict[str, An
     ]
 
 
+def stale_journeys(
+    connection: Connection, journey: str, before: datetime, limit: int
+) -> list[tuple[str, str, int]]:
+    """Journeys of a type still in progress and untouched since `before`."""
+    c = tables.journeys.c
+    rows = connection.execute(
+        select(c.id, c.customer_id, c.revision)
+        .where(c.journey == journey, c.status == "in_progress", c.updated_at < before)
+        .order_by(c.updated_at)
+        .limit(limit)
+    ).all()
+    return [(row.id, row.customer_id, row.revision) for row in rows]
+
+
 def insert_journey(connection: Connection, state: JourneyState, current_step: str | None) -> int:
     connection.execute(
         insert(tables.journeys).values(

@@ -48,12 +48,15 @@ class RequestContext:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             metrics.REQUEST_DURATION.labels(scope["method"], template, str(status)).observe(elapsed)
+            # Handlers run in a worker thread, so what they bind to the logging context does not
+            # come back here: the journey id is read from the matched route's parameters.
             log.info(
                 "request",
                 method=scope["method"],
                 route=template,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
+                journey_id=scope.get("path_params", {}).get("journey_id"),
             )
 
 
