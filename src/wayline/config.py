@@ -28,6 +28,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     log_level: str = "INFO"
     benchmark_endpoint: bool = Field(False, description="Expose the bare-write baseline route.")
+    secure_cookies: bool = Field(False, description="Send cookies over HTTPS only (production).")
+
+    # The brand theme; colours are checked for contrast when the app starts.
+    organisation: str = "Wayline Insurance"
+    logo: Path | None = Field(None, description="An SVG or PNG logo file, served as /brand/logo.")
+    colour_brand: str = "#1d70b8"
+    colour_text: str = "#0b0c0c"
+    colour_background: str = "#ffffff"
+    colour_focus: str = "#ffdd00"
+    colour_error: str = "#d4351c"
+    colour_success: str = "#00703c"
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'wayline.db').resolve()}"

@@ -8,14 +8,16 @@ result, its events and its effects in one transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import cel
 import jmespath
 
-from wayline.journeys.expressions import evaluate, holds
+from wayline.journeys.expressions import ExpressionError, compile_expression, evaluate, holds
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldSpec, Option, StepSpec
 from wayline.journeys.values import Invalid, check_rules, is_empty, parse
@@ -203,8 +205,30 @@ def context(journey: Journey, state: JourneyState, answers: dict[str, Any], now:
     }
 
 
+def condition_scope(scope: dict[str, Any], conditions: Iterable[str | None]) -> Any:
+    """`scope` converted to CEL values once, for checking several conditions against it
+    with `holds`: converting a scope costs a hundred times more than checking a condition.
+    Only the variables the conditions name are converted."""
+    used: set[str] = set()
+    for source in conditions:
+        if source is None:
+            continue
+        try:
+            used.update(compile_expression(source).variables())
+        except ExpressionError:
+            used.update(scope)
+    needed = {name: value for name, value in scope.items() if name in used}
+    try:
+        return cel.Context(needed)
+    except (TypeError, ValueError, OverflowError):  # let `holds` meet the error, as before
+        return needed
+
+
 def applicable_steps(journey: Journey, state: JourneyState, now: datetime) -> list[StepSpec]:
-    scope = context(journey, state, state.answers, now)
+    conditions = [step.when for step in journey.steps]
+    if all(condition is None for condition in conditions):
+        return list(journey.steps)
+    scope = condition_scope(context(journey, state, state.answers, now), conditions)
     return [step for step in journey.steps if holds(step.when, scope)]
 
 
@@ -219,7 +243,10 @@ def current_step(journey: Journey, state: JourneyState, now: datetime) -> str | 
 
 
 def visible_fields(journey: Journey, state: JourneyState, step: StepSpec, answers: dict, now):
-    scope = context(journey, state, answers, now)
+    conditions = [spec.when for spec in step.fields]
+    if all(condition is None for condition in conditions):
+        return list(step.fields)
+    scope = condition_scope(context(journey, state, answers, now), conditions)
     return [spec for spec in step.fields if holds(spec.when, scope)]
 
 
@@ -611,7 +638,8 @@ def _prune(journey: Journey, state: JourneyState, now: datetime) -> JourneyState
 
 
 def _effects(journey: Journey, state: JourneyState, trigger: str, now: datetime) -> tuple:
-    scope = context(journey, state, state.answers, now)
+    effects = journey.definition.effects
+    scope = condition_scope(context(journey, state, state.answers, now), (e.when for e in effects))
     found = []
     for index, effect in enumerate(journey.definition.effects):
         if effect.at == trigger and holds(effect.when, scope):

@@ -213,6 +213,12 @@ class JourneyService:
                 log.info("journey.abandoned", journey_id=journey_id, journey=journey.name)
         return abandoned
 
+    def documents(self, customer_id: str, journey_id: str) -> dict[str, dict[str, Any]]:
+        """The journey's uploads (id, field, file name, type, size), oldest first."""
+        with self.store.read() as connection:
+            self._load(connection, journey_id, customer_id)
+            return store.document_records(connection, journey_id)
+
     def definition_for(self, customer_id: str, journey_id: str) -> Journey:
         with self.store.read() as connection:
             stored = self._load(connection, journey_id, customer_id)
@@ -332,12 +338,14 @@ class JourneyService:
         return present(journey, state, revision, events, now)
 
     def _view_data(self, journey: Journey, state: JourneyState, now: datetime) -> JourneyState:
-        """Options for the current step may need data not yet held (repairers near the
-        incident postcode): fetch it for display only; submitting the step records it."""
         current = engine.current_step(journey, state, now)
-        if current is None:
-            return state
-        needs = engine.data_needs(journey, state, current, {}, now)
+        return self.with_options(journey, state, current) if current else state
+
+    def with_options(self, journey: Journey, state: JourneyState, step: str) -> JourneyState:
+        """Options for a step may need data not yet held (repairers near the incident
+        postcode): fetch it for display only; submitting the step records it."""
+        now = self.clock.now()
+        needs = engine.data_needs(journey, state, step, {}, now)
         if not needs:
             return state
         fetched = {n.source: self._fetch(state.customer_id, n, now) for n in needs}

@@ -7,8 +7,9 @@ the one transaction the caller opened with `Store.write()`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,12 +47,16 @@ def aware(moment: datetime | None) -> datetime | None:
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
+        # SQLite has one writer at a time. Writers of this process queue on a lock rather than
+        # in SQLite's busy handler, which polls by sleeping (up to 100 ms a time) and so leaves
+        # the database idle while writers wait. Other processes still meet the busy timeout.
+        self._one_writer = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction; commits on success, rolls back on any error."""
         try:
-            with self.engine.begin() as connection:
+            with self._one_writer or nullcontext(), self.engine.begin() as connection:
                 yield connection
         except IntegrityError as error:
             raise DuplicateKey(str(error.orig)) from error
@@ -340,3 +345,13 @@ def documents_of(connection: Connection, journey_id: str) -> dict[str, dict[str,
     d = tables.documents.c
     rows = connection.execute(select(d.id, d.field).where(d.journey_id == journey_id)).all()
     return {row.id: {"field": row.field} for row in rows}
+
+
+def document_records(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]:
+    d = tables.documents.c
+    rows = connection.execute(
+        select(d.id, d.field, d.filename, d.content_type, d.size)
+        .where(d.journey_id == journey_id)
+        .order_by(d.created_at)
+    ).all()
+    return {row.id: row._asdict() for row in rows}

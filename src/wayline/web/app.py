@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import insert
 
 from wayline.bootstrap import Components, demo_secret
@@ -13,8 +15,12 @@ from wayline.web import health, problems
 from wayline.web.api import demo, documents, journeys
 from wayline.web.auth import Sessions
 from wayline.web.middleware import BodyLimit, RequestContext
+from wayline.web.pages import routes as pages
+from wayline.web.security import Csrf, SecurityHeaders, require_csrf_header
+from wayline.web.theme import Theme
 
-UPLOAD_ROUTE = r"^/api/v1/journeys/[^/]+/documents$"
+# Routes that take files get the upload limit instead of the JSON body limit.
+UPLOAD_ROUTE = r"^(/api/v1/journeys/[^/]+/documents|/journeys/[^/]+/steps/[^/]+)$"
 
 
 def create_app(components: Components) -> FastAPI:
@@ -33,13 +39,18 @@ def create_app(components: Components) -> FastAPI:
     app.state.store = components.store
     app.state.storage = components.storage
     app.state.service = components.service
-    app.state.sessions = Sessions(secret)
+    app.state.sessions = Sessions(secret, secure=settings.secure_cookies)
+    app.state.csrf = Csrf(secret, secure=settings.secure_cookies)
+    app.state.theme = Theme.from_settings(settings)
     problems.install(app)
     app.include_router(health.router)
-    app.include_router(journeys.router)
-    app.include_router(documents.router)
+    csrf = [Depends(require_csrf_header)]
+    app.include_router(journeys.router, dependencies=csrf)
+    app.include_router(documents.router, dependencies=csrf)
     if settings.demo:
         app.include_router(demo.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if settings.benchmark_endpoint:
         app.add_api_route("/bench/write", _bare_write, methods=["POST"], include_in_schema=False)
     app.add_middleware(
@@ -48,6 +59,7 @@ def create_app(components: Components) -> FastAPI:
         upload_limit=settings.max_upload_bytes + 64 * 1024,
         upload_pattern=UPLOAD_ROUTE,
     )
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
     return app
 

@@ -3,11 +3,15 @@ demo sign-in with real accounts and OIDC; everything else depends only on `curre
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from fastapi import HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "wayline_session"
 MAX_AGE = 12 * 60 * 60
+ANONYMOUS = "anonymous"
 
 
 class Sessions:
@@ -15,8 +19,10 @@ class Sessions:
         self._serializer = URLSafeTimedSerializer(secret, salt="wayline.session")
         self.secure = secure
 
-    def sign_in(self, response: Response, customer_id: str) -> None:
-        token = self._serializer.dumps({"customer": customer_id})
+    def sign_in(self, response: Response, customer_id: str) -> str:
+        """Start a new session (a new id, so tokens of any earlier session stop working)."""
+        session_id = secrets.token_urlsafe(16)
+        token = self._serializer.dumps({"customer": customer_id, "sid": session_id})
         response.set_cookie(
             COOKIE,
             token,
@@ -26,19 +32,33 @@ class Sessions:
             secure=self.secure,
             path="/",
         )
+        return session_id
 
     def sign_out(self, response: Response) -> None:
         response.delete_cookie(COOKIE, path="/")
 
-    def customer(self, request: Request) -> str | None:
+    def _session(self, request: Request) -> dict[str, Any] | None:
+        cached = request.scope.get("wayline.session", False)
+        if cached is not False:
+            return cached
+        body = None
         token = request.cookies.get(COOKIE)
-        if not token:
-            return None
-        try:
-            body = self._serializer.loads(token, max_age=MAX_AGE)
-        except BadSignature:
-            return None
-        return body.get("customer") if isinstance(body, dict) else None
+        if token:
+            try:
+                loaded = self._serializer.loads(token, max_age=MAX_AGE)
+                body = loaded if isinstance(loaded, dict) else None
+            except BadSignature:
+                body = None
+        request.scope["wayline.session"] = body
+        return body
+
+    def customer(self, request: Request) -> str | None:
+        session = self._session(request)
+        return session.get("customer") if session else None
+
+    def session_id(self, request: Request) -> str:
+        session = self._session(request)
+        return str(session.get("sid")) if session else ANONYMOUS
 
 
 def current_customer(request: Request) -> str:

@@ -81,18 +81,27 @@ class BodyLimit:
             return
         received = 0
         started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise _TooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                # The app caught the overflow and answered something else (FastAPI turns any
+                # error while reading a body into a 400): the answer is 413 all the same.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _too_large(send, limit)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wayline.documents.intake import Rejected
 from wayline.journeys.engine import Refused
 from wayline.runtime.service import Conflict, IdempotencyMismatch, NotFound
+from wayline.web.pages.forms import TamperedForm
+from wayline.web.pages.routes import SignInRequired
 
 TITLES = {
     400: "Bad request",
@@ -48,6 +51,32 @@ def problem(
     )
 
 
+def wants_html(request: Request) -> bool:
+    """Pages get an error page; the API and scripts get problem details."""
+    path = request.url.path
+    if path.startswith(("/api/", "/auth/")) or path.endswith("/draft"):
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.method == "POST"
+
+
+def error_response(
+    request: Request,
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+):  # type: ignore[no-untyped-def]
+    if wants_html(request):
+        from wayline.web.pages.render import render
+
+        heading = {404: "Page not found", 403: "Your session has expired"}.get(
+            status, "Sorry, there is a problem"
+        )
+        response = render(request, "error.html", heading, status, heading=heading, message=detail)
+        return response
+    return problem(status, detail, errors, headers)
+
+
 def _location(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -73,7 +102,7 @@ def _validation(request: Request, error: Exception) -> JSONResponse:
 def _refused(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, Refused)
     errors = [{"field": e.field, "message": e.message} for e in error.errors]
-    return problem(error.status, error.detail, errors)
+    return error_response(request, error.status, error.detail, errors)
 
 
 def _http(request: Request, error: Exception) -> JSONResponse:
@@ -81,15 +110,25 @@ def _http(request: Request, error: Exception) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
     if error.status_code == 404 and detail == "Not Found":
         detail = f"There is nothing at {request.url.path}"
-    return problem(error.status_code, detail, headers=getattr(error, "headers", None))
+    return error_response(
+        request, error.status_code, detail, headers=getattr(error, "headers", None)
+    )
+
+
+def _sign_in(request: Request, error: Exception) -> Response:
+    if request.app.state.settings.demo:
+        return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+    return error_response(request, 401, "Sign in to continue")
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(NotFound, lambda r, e: problem(404, str(e)))
-    app.add_exception_handler(Conflict, lambda r, e: problem(409, str(e)))
+    app.add_exception_handler(NotFound, lambda r, e: error_response(r, 404, str(e)))
+    app.add_exception_handler(Conflict, lambda r, e: error_response(r, 409, str(e)))
+    app.add_exception_handler(TamperedForm, lambda r, e: error_response(r, 400, str(e)))
+    app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(IdempotencyMismatch, lambda r, e: problem(422, str(e)))
     app.add_exception_handler(
         Rejected, lambda r, e: problem(422, str(e), [{"field": "file", "message": str(e)}])

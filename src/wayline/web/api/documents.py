@@ -8,10 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from wayline.documents.intake import Rejected, check
-from wayline.journeys.schema import FieldType
-from wayline.runtime.ids import new_id
 from wayline.web.api.journeys import ERRORS, Customer, Service
+from wayline.web.uploads import accept_upload
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -30,30 +28,5 @@ def upload_document(
     file: UploadFile,
     field: Annotated[str, Form(max_length=100)],
 ) -> JSONResponse:
-    journey = svc.definition_for(customer, journey_id)
-    spec = journey.fields.get(field)
-    if spec is None or spec.type != FieldType.FILE:
-        raise Rejected(f"'{field}' is not a file question in this journey")
-    settings = request.app.state.settings
-    file.file.seek(0, 2)
-    size = file.file.tell()
-    file.file.seek(0)
-    content_type = check(spec, file.file, size, settings.max_upload_bytes)
-    document_id = new_id()
-    stored = request.app.state.storage.put(f"journeys/{journey_id}/{document_id}", file.file)
-    document = {
-        "id": document_id,
-        "field": field,
-        "filename": _safe_name(file.filename),
-        "content_type": content_type,
-        "size": stored.size,
-        "sha256": stored.sha256,
-    }
-    svc.record_document(customer, journey_id, {**document, "storage_key": stored.key})
+    document = accept_upload(request, svc, customer, journey_id, field, file)
     return JSONResponse(document, status_code=201)
-
-
-def _safe_name(name: str | None) -> str:
-    """The customer's file name, for display only: no path, no control characters."""
-    base = (name or "upload").replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(ch for ch in base if ch.isprintable())[:255] or "upload"

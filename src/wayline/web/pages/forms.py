@@ -1,0 +1,116 @@
+"""Between HTML forms and answers: read a posted step into typed answers, and turn answers
+back into what the form's inputs show. Dates are three inputs (day, month, year); yes/no are
+radios; files are the ids already uploaded plus any files sent with the form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.datastructures import FormData, UploadFile
+
+from wayline.journeys.schema import FieldType, StepSpec
+
+CONTROL_KEYS = {"csrf_token", "revision", "action", "change", "remove"}
+DATE_PARTS = ("day", "month", "year")
+
+
+class TamperedForm(ValueError):
+    """A form with fields its page never had."""
+
+
+def allowed_keys(step: StepSpec) -> set[str]:
+    keys = set(CONTROL_KEYS)
+    for spec in step.fields:
+        if spec.type == FieldType.DATE:
+            keys.update(f"{spec.name}-{part}" for part in DATE_PARTS)
+        else:
+            keys.add(spec.name)
+    return keys
+
+
+def check_keys(step: StepSpec, form: FormData) -> None:
+    unknown = set(form.keys()) - allowed_keys(step)
+    if unknown:
+        raise TamperedForm(
+            "The form has fields this page does not have: " + ", ".join(sorted(unknown))
+        )
+
+
+def answers_from_form(step: StepSpec, form: FormData) -> dict[str, Any]:
+    """Typed answers for the fields the form carried (files: the ids it listed)."""
+    answers: dict[str, Any] = {}
+    for spec in step.fields:
+        if spec.type == FieldType.DATE:
+            parts = [str(form.get(f"{spec.name}-{part}", "")).strip() for part in DATE_PARTS]
+            if any(f"{spec.name}-{part}" in form for part in DATE_PARTS):
+                answers[spec.name] = _date(*parts)
+        elif spec.type in (FieldType.MULTIPLE_CHOICE, FieldType.FILE):
+            if spec.name in form or spec.type == FieldType.MULTIPLE_CHOICE:
+                answers[spec.name] = [
+                    v for v in form.getlist(spec.name) if isinstance(v, str) and v
+                ]
+        elif spec.name in form:
+            value = form.get(spec.name)
+            if isinstance(value, UploadFile):
+                raise TamperedForm(f"'{spec.name}' does not take a file")
+            answers[spec.name] = _yes_no(value) if spec.type == FieldType.YES_NO else value
+    return answers
+
+
+def uploads_from_form(step: StepSpec, form: FormData) -> dict[str, list[UploadFile]]:
+    """Files sent with the form itself (the no-JavaScript way), by file field."""
+    found: dict[str, list[UploadFile]] = {}
+    for spec in step.fields:
+        if spec.type != FieldType.FILE:
+            continue
+        files = [v for v in form.getlist(spec.name) if isinstance(v, UploadFile) and v.filename]
+        if files:
+            found[spec.name] = files
+    return found
+
+
+def _date(day: str, month: str, year: str) -> str | None:
+    if not (day or month or year):
+        return None
+    if day.isdigit() and month.isdigit() and re.fullmatch(r"[0-9]{4}", year):
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return f"{year}-{month}-{day}"  # kept as typed; the engine explains what is wrong
+
+
+def _yes_no(value: Any) -> Any:
+    return {"yes": True, "no": False}.get(value, value) if value != "" else None
+
+
+def form_values(step: StepSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """What each input shows for the step's values (answers, drafts or prefills)."""
+    shown: dict[str, Any] = {}
+    for spec in step.fields:
+        value = values.get(spec.name)
+        if spec.type == FieldType.DATE:
+            year, month, day = (str(value).split("-", 2) + ["", ""])[:3] if value else ("", "", "")
+            shown[spec.name] = {
+                "day": day.lstrip("0") if day.isdigit() else day,
+                "month": month.lstrip("0") if month.isdigit() else month,
+                "year": year,
+            }
+        elif spec.type == FieldType.YES_NO:
+            shown[spec.name] = {True: "yes", False: "no"}.get(value, value or "")
+        elif spec.type in (FieldType.MULTIPLE_CHOICE, FieldType.FILE):
+            shown[spec.name] = list(value) if isinstance(value, list) else []
+        else:
+            shown[spec.name] = "" if value is None else str(value)
+    return shown
+
+
+def form_from_raw(step: StepSpec, raw: FormData) -> dict[str, Any]:
+    """Redisplay exactly what was typed after an error (dates by part, unparsed)."""
+    shown = form_values(step, answers_from_form(step, raw))
+    for spec in step.fields:
+        if spec.type == FieldType.DATE:
+            shown[spec.name] = {
+                part: str(raw.get(f"{spec.name}-{part}", "")) for part in DATE_PARTS
+            }
+        elif spec.type == FieldType.YES_NO and spec.name in raw:
+            shown[spec.name] = str(raw.get(spec.name))
+    return shown

@@ -1,0 +1,121 @@
+"""Rendering pages: one Jinja2 environment, a common page context, and the step view model.
+
+Pages are generated from the journey definition alone: no per-journey templates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from wayline.journeys import engine
+from wayline.journeys.engine import FieldError, JourneyState
+from wayline.journeys.expressions import holds
+from wayline.journeys.loader import Journey
+from wayline.journeys.schema import FieldSpec, FieldType, StepSpec
+from wayline.runtime.presenter import is_required
+from wayline.web.pages.display import long_date, moment
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
+TEMPLATES.env.filters["long_date"] = long_date
+TEMPLATES.env.filters["moment"] = moment
+REVEAL = re.compile(r'^answers\.([a-z][a-z0-9_]*) == "([^"]+)"$')
+
+
+def render(
+    request: Request, template: str, title: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page with the common context: theme, CSRF token, who is signed in, the title."""
+    csrf = request.app.state.csrf
+    token = csrf.token_for(request)
+    errors = context.get("errors") or []
+    page_title = f"{'Error: ' if errors else ''}{title} – {request.app.state.theme.organisation}"
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "theme": request.app.state.theme,
+            "csrf_token": token,
+            "customer": request.app.state.sessions.customer(request),
+            "demo": request.app.state.settings.demo,
+            "page_title": page_title,
+            **context,
+        },
+        status_code=status_code,
+    )
+    csrf.remember(request, response)
+    return response
+
+
+@dataclass
+class FieldView:
+    spec: FieldSpec
+    value: Any
+    error: str | None
+    required: bool
+    options: list = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
+    nested: dict[str, list[FieldView]] = field(default_factory=dict)
+
+    @property
+    def first_input_id(self) -> str:
+        return f"{self.spec.name}-day" if self.spec.type == FieldType.DATE else self.spec.name
+
+    @property
+    def described_by(self) -> str:
+        ids = []
+        if self.spec.hint:
+            ids.append(f"{self.spec.name}-hint")
+        if self.error:
+            ids.append(f"{self.spec.name}-error")
+        return " ".join(ids)
+
+
+def step_fields(
+    journey: Journey,
+    state: JourneyState,
+    step: StepSpec,
+    values: dict,
+    shown: dict,
+    errors: list[FieldError],
+    documents: dict,
+    now,
+) -> list[FieldView]:
+    """The fields a step page shows, with fields revealed by a radio option nested under it.
+
+    A field whose condition depends only on earlier steps is shown when it holds; one that
+    depends on this step's own answers is always in the form (revealed by script), and the
+    engine keeps its value only when the condition holds."""
+    messages = {error.field: error.message for error in errors}
+    scope = engine.context(journey, state, {**state.answers, **values}, now)
+    own = {spec.name for spec in step.fields}
+    views: dict[str, FieldView] = {}
+    top: list[FieldView] = []
+    for spec in step.fields:
+        depends_here = spec.when is not None and any(f"answers.{n}" in spec.when for n in own)
+        if spec.when and not depends_here and not holds(spec.when, scope):
+            continue
+        view = FieldView(
+            spec=spec,
+            value=shown.get(spec.name),
+            error=messages.get(spec.name),
+            required=is_required(spec, scope) or depends_here and bool(spec.required),
+            options=engine.options_for(journey, state, spec),
+            documents=[documents[d] for d in shown.get(spec.name) or [] if d in documents]
+            if spec.type == FieldType.FILE
+            else [],
+        )
+        views[spec.name] = view
+        reveal = REVEAL.match(spec.when or "")
+        parent = views.get(reveal.group(1)) if reveal else None
+        if parent is not None and parent.spec.type == FieldType.SINGLE_CHOICE:
+            parent.nested.setdefault(reveal.group(2), []).append(view)  # type: ignore[union-attr]
+        else:
+            top.append(view)
+    return top

@@ -1,0 +1,130 @@
+"""Security by default on every response, and CSRF protection on every state change.
+
+Headers: a CSP with no inline script or style, HSTS, nosniff, no framing, a strict referrer
+policy, and `Cache-Control: no-store` on everything but static assets (pages and API answers
+carry personal data).
+
+CSRF: a signed double-submit token. The `wayline_csrf` cookie holds a random nonce signed
+together with the session's id; a state-changing request must send the same value back, in the
+`csrf_token` form field (pages) or the `X-CSRF-Token` header (scripts and API clients). A
+token from another session, or a forged cookie, fails the signature check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSRF_COOKIE = "wayline_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cacheable = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    h for h in message.get("headers", []) if h[0] != b"cache-control" or cacheable
+                ]
+                headers.extend(HEADERS)
+                if not cacheable:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class Csrf:
+    def __init__(self, secret: str, secure: bool = False):
+        self._key = hashlib.sha256(b"wayline.csrf:" + secret.encode()).digest()
+        self.secure = secure
+
+    def _sign(self, session_id: str, nonce: str) -> str:
+        mac = hmac.new(self._key, f"{session_id}:{nonce}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:32]
+
+    def issue(self, session_id: str) -> str:
+        nonce = secrets.token_urlsafe(16)
+        return f"{nonce}.{self._sign(session_id, nonce)}"
+
+    def valid(self, session_id: str, token: str | None) -> bool:
+        if not token or "." not in token:
+            return False
+        nonce, mac = token.rsplit(".", 1)
+        return hmac.compare_digest(mac, self._sign(session_id, nonce))
+
+    def token_for(self, request: Request) -> str:
+        """The request's token, or a new one for its session (set by `remember`)."""
+        session_id = request.app.state.sessions.session_id(request)
+        current = request.cookies.get(CSRF_COOKIE)
+        if self.valid(session_id, current):
+            return current  # type: ignore[return-value]
+        fresh = getattr(request.state, "csrf_token", None)
+        if fresh is None or not self.valid(session_id, fresh):
+            fresh = self.issue(session_id)
+            request.state.csrf_token = fresh
+        return fresh
+
+    def remember(self, request: Request, response) -> None:  # type: ignore[no-untyped-def]
+        fresh = getattr(request.state, "csrf_token", None)
+        if fresh and fresh != request.cookies.get(CSRF_COOKIE):
+            response.set_cookie(
+                CSRF_COOKIE, fresh, httponly=False, samesite="strict", secure=self.secure, path="/"
+            )
+
+    def check(self, request: Request, submitted: str | None) -> None:
+        session_id = request.app.state.sessions.session_id(request)
+        cookie = request.cookies.get(CSRF_COOKIE)
+        if not (
+            submitted
+            and cookie
+            and hmac.compare_digest(submitted, cookie)
+            and self.valid(session_id, submitted)
+        ):
+            raise CsrfFailure()
+
+
+class CsrfFailure(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "The request's security token is missing or out of date. Reload the page and "
+            "try again.",
+        )
+
+
+def require_csrf_header(request: Request) -> None:
+    """API dependency: cookie-authenticated state changes carry the X-CSRF-Token header."""
+    if request.method in SAFE_METHODS:
+        return
+    request.app.state.csrf.check(request, request.headers.get(CSRF_HEADER))
