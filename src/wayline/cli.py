@@ -54,8 +54,14 @@ def _serve(settings: Settings, host: str, port: int, migrate: bool, banner: bool
     from wayline.web.app import create_app
 
     configure(settings.log_level)
+    from wayline.web.theme import ThemeError
+
     components = _build(settings, migrate)
-    application = create_app(components)
+    try:
+        application = create_app(components)
+    except (ThemeError, RuntimeError) as failure:
+        errors.print(f"[bold red]Not starting:[/] {failure}")
+        raise typer.Exit(2) from None
     if in_process_worker:
         _start_in_process_worker(components)
     if banner:

@@ -24,7 +24,7 @@ def drop_values(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, 
 def configure(level: str = "INFO") -> None:
     numeric = logging.getLevelName(level.upper())
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=numeric, force=True)
-    for noisy in ("uvicorn.access",):
+    for noisy in ("uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[

@@ -19,8 +19,11 @@ from wayline.web.pages import routes as pages
 from wayline.web.security import Csrf, SecurityHeaders, require_csrf_header
 from wayline.web.theme import Theme
 
-# Routes that take files get the upload limit instead of the JSON body limit.
-UPLOAD_ROUTE = r"^(/api/v1/journeys/[^/]+/documents|/journeys/[^/]+/steps/[^/]+)$"
+# Routes that take files get upload limits instead of the JSON body limit: one file through the
+# API; a step page without JavaScript may send all of a field's files at once.
+API_UPLOAD = r"^/api/v1/journeys/[^/]+/documents$"
+PAGE_STEP = r"^/journeys/[^/]+/steps/[^/]+$"
+ENVELOPE = 64 * 1024
 
 
 def create_app(components: Components) -> FastAPI:
@@ -53,11 +56,11 @@ def create_app(components: Components) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if settings.benchmark_endpoint:
         app.add_api_route("/bench/write", _bare_write, methods=["POST"], include_in_schema=False)
+    upload = settings.max_upload_bytes
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,
-        upload_limit=settings.max_upload_bytes + 64 * 1024,
-        upload_pattern=UPLOAD_ROUTE,
+        routes=[(API_UPLOAD, upload + ENVELOPE), (PAGE_STEP, pages.MAX_FILES * upload + ENVELOPE)],
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)

@@ -64,17 +64,19 @@ class BodyLimit:
     """Refuse bodies over the limit with 413, before reading them whole. Upload routes get
     their own, larger limit."""
 
-    def __init__(self, app: ASGIApp, limit: int, upload_limit: int, upload_pattern: str):
+    def __init__(self, app: ASGIApp, limit: int, routes: list[tuple[str, int]]):
         self.app = app
         self.limit = limit
-        self.upload_limit = upload_limit
-        self.upload_pattern = re.compile(upload_pattern)
+        self.routes = [(re.compile(pattern), size) for pattern, size in routes]
+
+    def limit_for(self, path: str) -> int:
+        return next((size for pattern, size in self.routes if pattern.search(path)), self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if self.upload_pattern.search(scope["path"]) else self.limit
+        limit = self.limit_for(scope["path"])
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _too_large(send, limit)
