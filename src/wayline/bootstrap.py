@@ -8,7 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from wayline.config import Settings
+from wayline.config import PACKAGED_JOURNEYS, Settings
+from wayline.connectors.config import load_partner_configs
+from wayline.connectors.partners import Partners, PartnerSources
 from wayline.connectors.sources import DataSource, demo_sources
 from wayline.documents.storage import Storage, storage_from_url
 from wayline.journeys.loader import Journey, load_directory
@@ -19,6 +21,7 @@ from wayline.runtime.database import make_engine
 from wayline.runtime.migrate import upgrade
 from wayline.runtime.service import JourneyService
 from wayline.runtime.store import Store
+from wayline.runtime.worker import Worker
 
 
 class NotMigrated(RuntimeError):
@@ -33,6 +36,24 @@ class Components:
     catalog: Catalog
     service: JourneyService
     clock: Clock
+    partners: Partners | None = None
+
+    def worker(self, max_attempts: int | None = None, base_delay: float = 1.0) -> Worker:
+        """A worker with a handler for each kind of effect (none without partners)."""
+        from wayline.runtime.effects import EffectHandlers
+
+        attempts = max_attempts or self.settings.effect_max_attempts
+        handlers = {}
+        if self.partners is not None:
+            handlers = EffectHandlers(
+                self.service,
+                self.partners,
+                public_url=self.settings.public_url,
+                operations_email=self.settings.operations_email,
+                last_attempt=attempts,
+            ).handlers()
+        return Worker(self.store, self.clock, handlers, max_attempts=attempts,
+                      base_delay=base_delay)
 
 
 def build(
@@ -41,8 +62,10 @@ def build(
     migrate: bool = False,
     clock: Clock | None = None,
     sources: dict[str, DataSource] | None = None,
+    partner_urls: dict[str, str] | None = None,
 ) -> Components:
-    """Load definitions (refusing to start on any error), open the store, register versions."""
+    """Load definitions (refusing to start on any error), open the store, register versions,
+    and connect the partners (the in-process demo dataset when none are configured)."""
     journeys = load_directory(settings.journeys_dir)
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url())
@@ -54,9 +77,14 @@ def build(
     clock = clock or SystemClock()
     register_definitions(store, journeys, clock)
     catalog = Catalog(journeys)
+    partners = None
+    if settings.connectors or partner_urls:
+        path = settings.connectors or PACKAGED_JOURNEYS.parent / "connectors.yaml"
+        partners = Partners(load_partner_configs(path, partner_urls))
+        sources = sources or PartnerSources(partners).as_sources()
     service = JourneyService(store, catalog, sources or demo_sources(), clock)
     storage = storage_from_url(settings.resolved_storage_url())
-    return Components(settings, store, storage, catalog, service, clock)
+    return Components(settings, store, storage, catalog, service, clock, partners)
 
 
 def register_definitions(store: Store, journeys: dict[str, Journey], clock: Clock) -> None:

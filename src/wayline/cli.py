@@ -30,12 +30,12 @@ def _settings(**overrides: object) -> Settings:
     return settings.model_copy(update=overrides) if overrides else settings
 
 
-def _build(settings: Settings, migrate: bool):  # type: ignore[no-untyped-def]
+def _build(settings: Settings, migrate: bool, partner_urls: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     from wayline.bootstrap import NotMigrated, build
     from wayline.journeys.loader import DefinitionErrors
 
     try:
-        return build(settings, migrate=migrate)
+        return build(settings, migrate=migrate, partner_urls=partner_urls)
     except DefinitionErrors as failure:
         errors.print("[bold red]Journey definitions have errors; not starting.[/]")
         for error in failure.errors:
@@ -46,8 +46,15 @@ def _build(settings: Settings, migrate: bool):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
-def _serve(settings: Settings, host: str, port: int, migrate: bool, banner: bool,
-           in_process_worker: bool = False) -> None:
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    migrate: bool,
+    banner: bool,
+    in_process_worker: bool = False,
+    partner_urls: dict[str, str] | None = None,
+) -> None:
     import uvicorn
 
     from wayline.observability.logging import configure
@@ -56,7 +63,7 @@ def _serve(settings: Settings, host: str, port: int, migrate: bool, banner: bool
     configure(settings.log_level)
     from wayline.web.theme import ThemeError
 
-    components = _build(settings, migrate)
+    components = _build(settings, migrate, partner_urls)
     try:
         application = create_app(components)
     except (ThemeError, RuntimeError) as failure:
@@ -65,15 +72,13 @@ def _serve(settings: Settings, host: str, port: int, migrate: bool, banner: bool
     if in_process_worker:
         _start_in_process_worker(components)
     if banner:
-        _print_demo_banner(host, port)
+        _print_demo_banner(host, port, partner_urls or {})
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
 def _work(components, poll: float, once: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Run due effects and abandon stale drafts until stopped (or, with once, until idle)."""
-    from wayline.runtime.worker import Worker
-
-    runner = Worker(components.store, components.clock)
+    runner = components.worker()
     while True:
         done = runner.run_due() + components.service.abandon_stale()
         if once and done == 0:
@@ -99,7 +104,7 @@ def _start_in_process_worker(components) -> None:  # type: ignore[no-untyped-def
     threading.Thread(target=loop, name="wayline-worker", daemon=True).start()
 
 
-def _print_demo_banner(host: str, port: int) -> None:
+def _print_demo_banner(host: str, port: int, partners: dict[str, str]) -> None:
     from wayline.sandbox.dataset import CUSTOMERS
 
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
@@ -117,13 +122,62 @@ def _print_demo_banner(host: str, port: int) -> None:
     for customer in CUSTOMERS.values():
         table.add_row(customer.id, customer.name, situations.get(customer.id, ""))
     console.print(table)
+    if "notification_provider" in partners:
+        console.print(f"  Messages sent to customers: {partners['notification_provider']}/")
+    if "payment_provider" in partners:
+        console.print(f"  Payouts made: {partners['payment_provider']}/payouts")
 
 
 @app.command()
 def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Run everything in one process on embedded defaults (SQLite, local files, demo data)."""
-    settings = _settings(demo=True)
-    _serve(settings, host, port, migrate=True, banner=True, in_process_worker=True)
+    from wayline.sandbox.server import Sandbox
+
+    settings = _settings(demo=True, public_url=f"http://localhost:{port}")
+    sandbox = Sandbox().start()
+    try:
+        _serve(
+            settings,
+            host,
+            port,
+            migrate=True,
+            banner=True,
+            in_process_worker=True,
+            partner_urls=sandbox.urls(),
+        )
+    finally:
+        sandbox.stop()
+
+
+@app.command()
+def sandbox(
+    host: Host = "127.0.0.1",
+    base_port: Annotated[
+        int, typer.Option(help="The first partner's port; the rest follow.")
+    ] = 8101,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            help='Faults by partner as JSON, e.g. {"payment_provider": {"error_rate": 0.5}}.'
+        ),
+    ] = None,
+) -> None:
+    """Run the partner simulators alone (the ports connectors.yaml expects)."""
+    from wayline.sandbox.faults import FaultSettings
+    from wayline.sandbox.server import Sandbox
+
+    chosen = {
+        name: FaultSettings.model_validate(value)
+        for name, value in json.loads(faults or "{}").items()
+    }
+    running = Sandbox(host=host, base_port=base_port, faults=chosen).start()
+    for name, url in running.urls().items():
+        console.print(f"{name:24} {url}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        running.stop()
 
 
 @app.command()
@@ -156,6 +210,40 @@ def worker(
     settings = _settings()
     configure(settings.log_level)
     _work(_build(settings, migrate=False), poll=poll, once=once)
+
+
+effects_app = typer.Typer(help="Look at and retry queued effects.", no_args_is_help=True)
+app.add_typer(effects_app, name="effects")
+
+
+@effects_app.command("list")
+def effects_list(
+    status: Annotated[str, typer.Option(help="pending, running, done or dead.")] = "dead",
+) -> None:
+    """List effects in a state (by default the dead-lettered ones)."""
+    from wayline.runtime.worker import effects_in
+
+    components = _build(_settings(), migrate=False)
+    table = Table("id", "journey", "kind", "attempts", "last error")
+    for row in effects_in(components.store, status):
+        table.add_row(
+            row["id"], row["journey_id"], row["kind"], str(row["attempts"]), row["last_error"] or ""
+        )
+    console.print(table)
+
+
+@effects_app.command("retry")
+def effects_retry(
+    effect_id: Annotated[
+        str | None, typer.Argument(help="One effect; all dead ones if none.")
+    ] = None,
+) -> None:
+    """Put dead-lettered effects back in the queue."""
+    from wayline.runtime.worker import retry_dead
+
+    components = _build(_settings(), migrate=False)
+    count = retry_dead(components.store, components.clock, effect_id)
+    console.print(f"{count} effect(s) queued again.")
 
 
 @journeys_app.command("list")

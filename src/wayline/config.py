@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     benchmark_endpoint: bool = Field(False, description="Expose the bare-write baseline route.")
     secure_cookies: bool = Field(False, description="Send cookies over HTTPS only (production).")
+    connectors: Path | None = Field(
+        None, description="Partner connectors (connectors.yaml); none: the in-process dataset."
+    )
+    public_url: str = Field("http://localhost:8000", description="Where customers reach us.")
+    operations_email: str = "claims-operations@example.com"
+    effect_max_attempts: int = Field(8, ge=1)
 
     # The brand theme; colours are checked for contrast when the app starts.
     organisation: str = "Wayline Insurance"

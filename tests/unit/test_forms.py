@@ -19,20 +19,23 @@ def photos(motor):
 
 
 def test_a_date_in_three_inputs_becomes_iso(incident):
-    form = FormData([("incident_date-day", "7"), ("incident_date-month", "3"),
-                     ("incident_date-year", "2026")])
+    form = FormData(
+        [("incident_date-day", "7"), ("incident_date-month", "3"), ("incident_date-year", "2026")]
+    )
     assert forms.answers_from_form(incident, form)["incident_date"] == "2026-03-07"
 
 
 def test_a_partial_date_is_kept_as_typed_for_the_engine_to_explain(incident):
-    form = FormData([("incident_date-day", "7"), ("incident_date-month", "March"),
-                     ("incident_date-year", "26")])
+    form = FormData(
+        [("incident_date-day", "7"), ("incident_date-month", "March"), ("incident_date-year", "26")]
+    )
     assert forms.answers_from_form(incident, form)["incident_date"] == "26-March-7"
 
 
 def test_an_empty_date_is_no_answer(incident):
-    form = FormData([("incident_date-day", ""), ("incident_date-month", ""),
-                     ("incident_date-year", "")])
+    form = FormData(
+        [("incident_date-day", ""), ("incident_date-month", ""), ("incident_date-year", "")]
+    )
     assert forms.answers_from_form(incident, form)["incident_date"] is None
 
 

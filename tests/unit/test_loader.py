@@ -223,7 +223,7 @@ def test_cel_expression_with_an_unknown_variable(tmp_path: Path):
     error = only_error(write(tmp_path, text))
     assert error.line == line_of(text, "when: customer.age")
     assert "unknown variable customer" in error.message
-    assert "answers, checks, data, today, value" in error.message
+    assert "answers, checks, data, decision, today, value" in error.message
 
 
 def test_bad_cel_in_a_rule_expression(tmp_path: Path):
@@ -379,10 +379,30 @@ def test_file_field_needs_accept(tmp_path: Path):
 
 
 def test_effect_at_an_unknown_step(tmp_path: Path):
-    text = MINIMAL + "effects:\n  - kind: notify\n    at: step:nowhere\n"
+    text = MINIMAL + "effects:\n  - kind: publish\n    at: step:nowhere\n"
     error = only_error(write(tmp_path, text))
     assert error.line == line_of(text, "at: step:nowhere")
     assert error.message == "no step named 'nowhere'"
+
+
+def test_a_notify_effect_names_a_known_template(tmp_path: Path):
+    text = MINIMAL + "effects:\n  - kind: notify\n    params: {template: welcome}\n"
+    error = only_error(write(tmp_path, text))
+    assert error.line == line_of(text, "params: {template: welcome}")
+    assert error.message == "no notification template 'welcome' (known: none)"
+
+
+def test_a_check_with_a_comprehension_is_valid_and_a_typo_is_not(tmp_path: Path):
+    good = MINIMAL + (
+        "checks:\n  - name: any_name\n    title: Any\n"
+        "    passes: 'data.people.exists(p, p.name == answers.full_name)'\n"
+        "    reason: Nobody by that name\n"
+    )
+    journeys, errors = check_directory(write(tmp_path, good))
+    assert errors == []
+    bad = good.replace("p.name == answers", "q.name == answers")
+    error = only_error(write(tmp_path, bad))
+    assert "unknown variable q" in error.message
 
 
 def test_errors_in_a_fragment_name_the_fragment_file(tmp_path: Path):

@@ -37,10 +37,22 @@ def _repairers(customer_id: str, params: dict[str, Any], today: date) -> dict[st
     return {"repairers": dataset.repairers(str(postcode), today)}
 
 
+def _confirm_payee(customer_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
+    from wayline.sandbox.partners import confirm_payee
+
+    return confirm_payee(
+        str(params.get("name") or ""),
+        str(params.get("sort_code") or ""),
+        str(params.get("account_number") or ""),
+    )
+
+
 def demo_sources() -> dict[str, DataSource]:
-    """The demo dataset, served in-process: the embedded default."""
+    """The demo dataset, served in-process: what tests use when no partner runs."""
     return {
         "policies": FunctionSource(lambda c, p, t: {"policies": dataset.policies(c, t)}),
         "customer": FunctionSource(lambda c, p, t: dataset.customer(c) or {"accounts": []}),
         "repairers": FunctionSource(_repairers),
+        "fraud_history": FunctionSource(lambda c, p, t: dataset.fraud_record(c)),
+        "confirm_payee": FunctionSource(_confirm_payee),
     }

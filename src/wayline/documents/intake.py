@@ -32,13 +32,21 @@ def sniff(stream: BinaryIO) -> str | None:
 
 def check(spec: FieldSpec, stream: BinaryIO, size: int, default_limit: int) -> str:
     """The upload's content type if the field accepts it; Rejected otherwise."""
-    limit = int(spec.max_size_mb * 1024 * 1024) if spec.max_size_mb else default_limit
+    # The field's own limit, within the application's (which the body-size middleware enforces).
+    limit = default_limit
+    if spec.max_size_mb:
+        limit = min(limit, int(spec.max_size_mb * 1024 * 1024))
     if size == 0:
         raise Rejected("The selected file is empty")
     if size > limit:
-        raise Rejected(f"The selected file must be smaller than {limit // (1024 * 1024)} MB")
+        raise Rejected(f"The selected file must be smaller than {_readable(limit)}")
     mime = sniff(stream)
     if mime not in spec.accept:
         allowed = ", ".join(NAMES.get(m, m) for m in spec.accept)
         raise Rejected(f"The selected file must be a {allowed}")
     return mime
+
+
+def _readable(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:g} MB" if megabytes >= 1 else f"{max(1, size // 1024)} KB"

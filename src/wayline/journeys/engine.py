@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import cel
@@ -108,6 +109,7 @@ class EffectRequest:
     kind: str
     key: str
     params: dict[str, Any]
+    not_before: datetime | None = None  # a timer: run no earlier than this
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ class JourneyState:
     reference: str | None = None
     submitted_at: datetime | None = None
     outcome: dict[str, Any] | None = None
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +153,8 @@ class JourneyState:
             "reference": self.reference,
             "submitted_at": self.submitted_at.isoformat() if self.submitted_at else None,
             "outcome": self.outcome,
+            "checks": self.checks,
+            "payments": self.payments,
         }
 
     @classmethod
@@ -172,6 +178,8 @@ class JourneyState:
             reference=body.get("reference"),
             submitted_at=datetime.fromisoformat(submitted) if submitted else None,
             outcome=body.get("outcome"),
+            checks=dict(body.get("checks", {})),
+            payments=dict(body.get("payments", {})),
         )
 
 
@@ -202,6 +210,8 @@ def context(journey: Journey, state: JourneyState, answers: dict[str, Any], now:
         "answers": every,
         "data": {name: entry.get("value") or {} for name, entry in state.data.items()},
         "today": now.date().isoformat(),
+        "checks": state.checks,
+        "decision": state.outcome or {},
     }
 
 
@@ -209,34 +219,90 @@ def condition_scope(scope: dict[str, Any], conditions: Iterable[str | None]) -> 
     """`scope` converted to CEL values once, for checking several conditions against it
     with `holds`: converting a scope costs a hundred times more than checking a condition.
     Only the variables the conditions name are converted."""
-    used: set[str] = set()
-    for source in conditions:
-        if source is None:
-            continue
-        try:
-            used.update(compile_expression(source).variables())
-        except ExpressionError:
-            used.update(scope)
-    needed = {name: value for name, value in scope.items() if name in used}
+    used = _variables(tuple(conditions))
+    needed = {name: value for name, value in scope.items() if used is None or name in used}
     try:
         return cel.Context(needed)
     except (TypeError, ValueError, OverflowError):  # let `holds` meet the error, as before
         return needed
 
 
+@lru_cache(maxsize=1024)
+def _variables(conditions: tuple[str | None, ...]) -> frozenset[str] | None:
+    """The variables some of the conditions read; None if one does not compile."""
+    used: set[str] = set()
+    for source in conditions:
+        if source is not None:
+            try:
+                used.update(compile_expression(source).variables())
+            except ExpressionError:
+                return None
+    return frozenset(used)
+
+
+class _Unhashable(Exception):
+    pass
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for JSON-like data, as fine as CEL's equality: Python holds True,
+    1 and 1.0 equal, CEL does not."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | int):
+        return (type(value), value)
+    if isinstance(value, float):
+        return (float, repr(value))
+    if isinstance(value, list | tuple):
+        return (list, tuple(_frozen(item) for item in value))
+    if isinstance(value, dict):
+        return (dict, tuple((key, _frozen(item)) for key, item in value.items()))
+    raise _Unhashable
+
+
+# Which steps apply, by their conditions and what those read. Many callers ask again about
+# the same answers within a request and across a journey's requests (the state a command
+# loads is the one the previous command presented).
+_applicable_memo: dict[tuple, tuple[int, ...]] = {}
+_APPLICABLE_MEMO_SIZE = 2048
+
+
 def applicable_steps(journey: Journey, state: JourneyState, now: datetime) -> list[StepSpec]:
-    conditions = [step.when for step in journey.steps]
+    conditions = tuple(step.when for step in journey.steps)
     if all(condition is None for condition in conditions):
         return list(journey.steps)
-    scope = condition_scope(context(journey, state, state.answers, now), conditions)
-    return [step for step in journey.steps if holds(step.when, scope)]
+    scope = context(journey, state, state.answers, now)
+    used = _variables(conditions)
+    key: tuple | None
+    try:
+        read = [(name, _frozen(v)) for name, v in scope.items() if used is None or name in used]
+        key = (conditions, *read)
+    except _Unhashable:
+        key = None
+    found = _applicable_memo.get(key) if key is not None else None
+    if found is None:
+        prepared = condition_scope(scope, conditions)
+        found = tuple(i for i, step in enumerate(journey.steps) if holds(step.when, prepared))
+        if key is not None:
+            if len(_applicable_memo) >= _APPLICABLE_MEMO_SIZE:
+                _applicable_memo.clear()
+            _applicable_memo[key] = found
+    return [journey.steps[i] for i in found]
 
 
-def current_step(journey: Journey, state: JourneyState, now: datetime) -> str | None:
-    """The first applicable step not yet completed; check-answers once all are; None after."""
+def current_step(
+    journey: Journey,
+    state: JourneyState,
+    now: datetime,
+    applicable: list[StepSpec] | None = None,
+) -> str | None:
+    """The first applicable step not yet completed; check-answers once all are; None after.
+    `applicable`, when the caller has them, are `applicable_steps(journey, state, now)`."""
     if state.status != Status.IN_PROGRESS:
         return None
-    for step in applicable_steps(journey, state, now):
+    if applicable is None:
+        applicable = applicable_steps(journey, state, now)
+    for step in applicable:
         if step.name not in state.completed:
             return step.name
     return CHECK_ANSWERS
@@ -519,7 +585,7 @@ def _reachable(journey: Journey, state: JourneyState, step_name: str, now: datet
     applicable = applicable_steps(journey, state, now)
     if step not in applicable:
         raise NotAvailable(f"The step '{step_name}' does not apply to this journey's answers")
-    current = current_step(journey, state, now)
+    current = current_step(journey, state, now, applicable)
     if step.name not in state.completed and step.name != current:
         raise NotAvailable(
             f"The step '{step_name}' is not reached yet; the current step is '{current}'"
@@ -616,11 +682,14 @@ def _prune(journey: Journey, state: JourneyState, now: datetime) -> JourneyState
     a fixed point: dropping one answer can switch off another step's condition."""
     for _ in range(len(journey.steps) + 1):
         applicable = applicable_steps(journey, state, now)
-        keep_fields: set[str] = set()
-        for step in applicable:
-            keep_fields.update(
-                s.name for s in visible_fields(journey, state, step, state.answers, now)
-            )
+        # visible_fields of every applicable step, against one scope converted once
+        conditions = [spec.when for step in applicable for spec in step.fields]
+        scope: Any = {}  # conditions that are None hold without looking at the scope
+        if any(condition is not None for condition in conditions):
+            scope = condition_scope(context(journey, state, state.answers, now), conditions)
+        keep_fields = {
+            spec.name for step in applicable for spec in step.fields if holds(spec.when, scope)
+        }
         names = {step.name for step in applicable}
         answers = {k: v for k, v in state.answers.items() if k in keep_fields}
         completed = tuple(name for name in state.completed if name in names)
@@ -638,8 +707,10 @@ def _prune(journey: Journey, state: JourneyState, now: datetime) -> JourneyState
 
 
 def _effects(journey: Journey, state: JourneyState, trigger: str, now: datetime) -> tuple:
-    effects = journey.definition.effects
-    scope = condition_scope(context(journey, state, state.answers, now), (e.when for e in effects))
+    conditions = [effect.when for effect in journey.definition.effects]
+    scope: Any = {}  # conditions that are None hold without looking at the scope
+    if any(condition is not None for condition in conditions):
+        scope = condition_scope(context(journey, state, state.answers, now), conditions)
     found = []
     for index, effect in enumerate(journey.definition.effects):
         if effect.at == trigger and holds(effect.when, scope):

@@ -6,12 +6,17 @@ customer's known data by source), `today` ("YYYY-MM-DD") and, in validation rule
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
 import cel
 
-VARIABLES = frozenset({"answers", "data", "today", "value", "checks"})
+# Macros bind their own variable: items.exists(p, p.active) names p, which is not unknown.
+MACRO_VARIABLE = re.compile(
+    r"\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,"
+)
+VARIABLES = frozenset({"answers", "data", "today", "value", "checks", "decision"})
 
 
 class ExpressionError(ValueError):
@@ -24,7 +29,7 @@ def compile_expression(source: str) -> Any:
         program = cel.compile(source)
     except ValueError as error:
         raise ExpressionError(str(error).strip()) from None
-    unknown = set(program.variables()) - VARIABLES
+    unknown = set(program.variables()) - VARIABLES - set(MACRO_VARIABLE.findall(source))
     if unknown:
         names = ", ".join(sorted(unknown))
         offered = ", ".join(sorted(VARIABLES))

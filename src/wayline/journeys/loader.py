@@ -273,6 +273,7 @@ def _load_journey(
             steps.append(entry)
             origins.append((("steps", index), True))
     _check_unique_names(checker, steps, origins)
+    _check_outcomes(checker, definition, {s.name for s in steps})
     for index, effect in enumerate(definition.effects):
         checker.expression(("effects", index, "when"), effect.when)
         if effect.at.startswith("step:") and effect.at[5:] not in {s.name for s in steps}:
@@ -281,6 +282,31 @@ def _load_journey(
         return None, checker.errors
     resolved = definition.model_copy(update={"steps": steps})
     return build_journey(resolved, steps, source=file.display), []
+
+
+def _check_outcomes(checker: _Checker, definition: JourneyDefinition, steps: set[str]) -> None:
+    """Checks, the decision and notification templates: expressions compile, names resolve."""
+    for index, check in enumerate(definition.checks):
+        where = ("checks", index)
+        checker.expression((*where, "when"), check.when)
+        checker.expression((*where, "passes"), check.passes)
+        for name, expression in check.params.items():
+            checker.expression((*where, "params", name), expression)
+        if check.at.startswith("step:") and check.at[5:] not in steps:
+            checker.error((*where, "at"), f"no step named '{check.at[5:]}'")
+    if definition.decision:
+        for index, outcome in enumerate(definition.decision.outcomes):
+            for number, reason in enumerate(outcome.reasons):
+                where = ("decision", "outcomes", index, "reasons", number, "when")
+                checker.expression(where, reason.when)
+    for index, effect in enumerate(definition.effects):
+        template = effect.params.get("template")
+        if effect.kind == "notify" and template not in definition.notifications:
+            known = ", ".join(sorted(definition.notifications)) or "none"
+            checker.error(
+                ("effects", index, "params"),
+                f"no notification template '{template}' (known: {known})",
+            )
 
 
 def _check_unique_names(

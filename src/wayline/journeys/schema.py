@@ -210,12 +210,20 @@ class Declaration(Strict):
     button: str = "Send"
 
 
+TRIGGER = r"^(submitted|decided|paid|step:[a-z][a-z0-9-]*)$"
+
+
 class Effect(Strict):
     """Work the journey causes outside itself, queued in the same transaction as its cause."""
 
     kind: Annotated[str, Field(pattern=NAME_PATTERN)]
-    at: Literal["submitted"] | Annotated[str, Field(pattern=r"^step:[a-z][a-z0-9-]*$")] = Field(
-        "submitted", description="When: once the journey is submitted, or each time step:NAME is."
+    at: Annotated[str, Field(pattern=TRIGGER)] = Field(
+        "submitted",
+        description="When: submitted, decided (after the decision), paid (once a payout is "
+        "confirmed), or step:NAME each time that step is submitted.",
+    )
+    deadline: Annotated[str, Field(pattern=DURATION_PATTERN)] | None = Field(
+        None, description="What the organisation owes the customer: done within this time."
     )
     when: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
@@ -231,6 +239,70 @@ StepEntry = Annotated[
     Annotated[StepSpec, Tag("step")] | Annotated[Include, Tag("include")],
     Discriminator(_step_or_include),
 ]
+
+
+class Check(Strict):
+    """A check on the customer's situation, run at a step or after submission.
+
+    `source` names a data source (a partner call) whose answer the check reads as
+    `data.<source>`; `passes` is CEL over answers and data. A check that does not pass either
+    lets the journey go on (`warn`, shown to the customer) or ends it with `outcome`.
+    """
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    title: str
+    at: Annotated[str, Field(pattern=r"^(submitted|step:[a-z][a-z0-9-]*)$")] = "submitted"
+    when: str | None = Field(None, description="CEL: run the check only when true.")
+    source: Annotated[str, Field(pattern=NAME_PATTERN)] | None = None
+    params: dict[str, str] = Field(default_factory=dict, description="CEL over answers, data.")
+    passes: str = Field(description="CEL: true when the check passes.")
+    reason: str = Field(description="Why it did not pass, in words the customer understands.")
+    on_fail: Literal["warn", "continue", "end"] = "continue"
+    outcome: Annotated[str, Field(pattern=NAME_PATTERN)] | None = Field(
+        None, description="For on_fail: end, the outcome the journey ends with."
+    )
+    unavailable: Literal["pass", "fail"] = Field(
+        "fail", description="When the source cannot answer: treat the check as passed or not."
+    )
+
+    @model_validator(mode="after")
+    def _end_needs_outcome(self) -> Check:
+        if self.on_fail == "end" and not self.outcome:
+            raise ValueError("a check with on_fail: end needs an outcome")
+        return self
+
+
+class Reason(Strict):
+    when: str = Field(description="CEL: the reason applies when true.")
+    reason: str = Field(description="The reason in words the customer and staff understand.")
+
+
+class Outcome(Strict):
+    outcome: Annotated[str, Field(pattern=NAME_PATTERN)]
+    status: Literal["decided", "in_review"] = "decided"
+    reasons: list[Reason] = Field(min_length=1)
+
+
+class Decision(Strict):
+    """Rules that decide a submitted journey once its checks are done: the first outcome with
+    a reason that holds is chosen, with every reason of it that holds; otherwise `otherwise`."""
+
+    outcomes: list[Outcome] = Field(min_length=1)
+    otherwise: Annotated[str, Field(pattern=NAME_PATTERN)]
+    otherwise_reason: str = "Everything we checked was in order"
+
+
+class MessageTemplate(Strict):
+    subject: str | None = None
+    body: str
+
+
+class Notification(Strict):
+    """A message by template. Placeholders in braces: {name}, {reference}, {title},
+    {outcome}, {reasons}, {amount}, {status_url}."""
+
+    email: MessageTemplate | None = None
+    sms: str | None = None
 
 
 class Audience(StrEnum):
@@ -252,6 +324,9 @@ class JourneyDefinition(Strict):
     check_answers_title: str = "Check your answers"
     declaration: Declaration
     effects: list[Effect] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    decision: Decision | None = None
+    notifications: dict[str, Notification] = Field(default_factory=dict)
 
     @field_validator("steps")
     @classmethod

@@ -15,7 +15,8 @@ from wayline.journeys.schema import FieldSpec, FieldType, StepSpec
 def present(
     journey: Journey, state: JourneyState, revision: int, events: list[dict], now: datetime
 ) -> dict[str, Any]:
-    current = engine.current_step(journey, state, now)
+    applicable = engine.applicable_steps(journey, state, now)
+    current = engine.current_step(journey, state, now, applicable)
     return {
         "id": state.id,
         "type": journey.name,
@@ -25,7 +26,7 @@ def present(
         "revision": revision,
         "reference": state.reference,
         "current_step": present_step(journey, state, current, now) if current else None,
-        "steps": present_steps(journey, state, current, now),
+        "steps": present_steps(journey, state, current, now, applicable),
         "answers": state.answers,
         "drafts": state.drafts,
         "created_at": state.created_at.isoformat(),
@@ -38,9 +39,18 @@ def present(
     }
 
 
-def present_steps(journey: Journey, state: JourneyState, current: str | None, now) -> list[dict]:
+def present_steps(
+    journey: Journey,
+    state: JourneyState,
+    current: str | None,
+    now: datetime,
+    applicable: list[StepSpec] | None = None,
+) -> list[dict]:
+    """The applicable steps with their status (`applicable` if the caller has them)."""
     steps = []
-    for step in engine.applicable_steps(journey, state, now):
+    if applicable is None:
+        applicable = engine.applicable_steps(journey, state, now)
+    for step in applicable:
         status = "completed" if step.name in state.completed else "upcoming"
         if step.name == current:
             status = "current"
@@ -60,7 +70,11 @@ def present_step(journey: Journey, state: JourneyState, name: str, now: datetime
     step = journey.step(name)
     assert step is not None
     values = engine.step_values(journey, state, step)
-    scope = engine.context(journey, state, {**state.answers, **values}, now)
+    conditions = [spec.when for spec in step.fields]
+    conditions += [rule.when for spec in step.fields for rule in spec.rules]
+    scope = engine.condition_scope(
+        engine.context(journey, state, {**state.answers, **values}, now), conditions
+    )
     return {
         "name": step.name,
         "title": step.title,

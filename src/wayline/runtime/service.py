@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import Connection
 
 from wayline.connectors.sources import DataSource
-from wayline.journeys import engine
+from wayline.journeys import engine, outcomes
 from wayline.journeys.engine import DataNeed, JourneyState, Outcome, Refused
 from wayline.journeys.loader import Journey
 from wayline.observability import metrics
@@ -120,17 +120,25 @@ class JourneyService:
         outcome = engine.start(
             journey, journey_id=journey_id, customer_id=customer_id, data=data, now=now
         )
-        with self.store.write() as connection:
-            replay = self._replay(connection, customer_id, idempotency)
-            if replay:
-                return replay
-            state = outcome.state
-            current = engine.current_step(journey, state, now)
-            store.save_definition(connection, journey, now)
-            store.insert_journey(connection, state, current)
-            store.append_events(connection, state.id, outcome.events)
-            body = self._view(journey, state, 1, [e.to_dict() for e in outcome.events])
-            self._remember(connection, customer_id, idempotency, 201, body, now)
+        for attempt in range(2):
+            try:
+                with self.store.write() as connection:
+                    replay = self._replay(connection, customer_id, idempotency)
+                    if replay:
+                        return replay
+                    state = outcome.state
+                    current = engine.current_step(journey, state, now)
+                    store.save_definition(connection, journey, now)
+                    store.insert_journey(connection, state, current)
+                    store.append_events(connection, state.id, outcome.events)
+                    body = self._view(journey, state, 1, [e.to_dict() for e in outcome.events])
+                    self._remember(connection, customer_id, idempotency, 201, body, now)
+                break
+            except DuplicateKey:
+                # A concurrent request with the same idempotency key committed first: the next
+                # attempt replays its response.
+                if attempt or idempotency is None:
+                    raise
         metrics.JOURNEYS_STARTED.labels(journey.name).inc()
         log.info("journey.started", journey_id=state.id, journey=journey.name)
         return Result(201, body)
@@ -159,7 +167,7 @@ class JourneyService:
                 self._count_step(journey, step, refused)
                 raise
             self._count_step(journey, step, None)
-            return outcome
+            return outcomes.after_step(journey, outcome, step, now)
 
         return self._run(customer_id, journey_id, revision, idempotency, command, step, answers)
 
@@ -219,6 +227,26 @@ class JourneyService:
             self._load(connection, journey_id, customer_id)
             return store.document_records(connection, journey_id)
 
+    def apply(self, journey_id: str, command: Command, needs: Needs | None = None,
+              strict: bool = False) -> dict[str, Any]:
+        """Run a command as the system (the effect worker): on the journey as it is now, for
+        whichever customer owns it."""
+        with self.store.read() as connection:
+            owner = store.owner_of(connection, journey_id)
+        if owner is None:
+            raise NotFound(f"There is no journey '{journey_id}'")
+        return self._run(owner, journey_id, None, None, command, needs=needs,
+                         strict=strict).body
+
+    def system_state(self, journey_id: str) -> tuple[Journey, JourneyState]:
+        """A journey's definition and state as they are now, for the system's own work."""
+        with self.store.read() as connection:
+            owner = store.owner_of(connection, journey_id)
+            if owner is None:
+                raise NotFound(f"There is no journey '{journey_id}'")
+            stored = self._load(connection, journey_id, owner)
+            return self._definition(connection, stored.state), stored.state
+
     def definition_for(self, customer_id: str, journey_id: str) -> Journey:
         with self.store.read() as connection:
             stored = self._load(connection, journey_id, customer_id)
@@ -230,14 +258,21 @@ class JourneyService:
         self,
         customer_id: str,
         journey_id: str,
-        revision: int,
+        revision: int | None,
         idempotency: Idempotency | None,
         command: Command,
         step: str | None = None,
         answers: dict | None = None,
+        needs: Needs | None = None,
+        strict: bool = False,
     ) -> Result:
+        """Run one command in one transaction. `revision` None means the journey as it is now
+        (the system acting, not a client). Partner data the command needs is fetched outside
+        the transaction; with `strict`, a partner that cannot answer fails the command."""
+        if needs is None and step is not None:
+            needs = _step_needs(step, answers or {})
         fetched: dict[str, dict[str, Any]] = {}
-        for _attempt in range(3):
+        for _attempt in range(4):
             now = self.clock.now()
             try:
                 with self.store.write() as connection:
@@ -245,7 +280,7 @@ class JourneyService:
                     if replay:
                         return replay
                     stored = self._load(connection, journey_id, customer_id)
-                    if stored.revision != revision:
+                    if revision is not None and stored.revision != revision:
                         raise Conflict(
                             f"The journey has changed since revision {revision}: it is now at "
                             f"revision {stored.revision}. Reload it and try again."
@@ -255,10 +290,11 @@ class JourneyService:
                         stored.state, documents=store.documents_of(connection, journey_id)
                     )
                     state = self._with_fetched(journey, state, fetched)
-                    if step is not None:
-                        needs = engine.data_needs(journey, state, step, answers or {}, now)
-                        if needs:
-                            raise _NeedData(needs)
+                    # What this call already fetched is used as it came, even a failure.
+                    missing = [n for n in (needs(journey, state, now) if needs else [])
+                               if n.source not in fetched]
+                    if missing:
+                        raise _NeedData(missing)
                     outcome = command(journey, state, now)
                     body = self._commit(connection, journey, stored, outcome, now)
                     self._remember(connection, customer_id, idempotency, 200, body, now)
@@ -267,7 +303,11 @@ class JourneyService:
                 # Fetch partner data outside the transaction, then run the command again.
                 for item in need.needs:
                     fetched[item.source] = self._fetch(customer_id, item, now)
+                    if strict and fetched[item.source].get("error"):
+                        raise PartnerUnavailable(item.source) from None
             except StaleRevision:
+                if revision is None:
+                    continue  # the system acts on the latest state: read it again
                 raise Conflict("The journey was changed by another request. Reload it.") from None
             except DuplicateKey:
                 # A concurrent request took the same idempotency key (the next attempt replays
@@ -393,6 +433,24 @@ class JourneyService:
                 body,
                 now,
             )
+
+
+Needs = Callable[[Journey, JourneyState, datetime], list[DataNeed]]
+
+
+class PartnerUnavailable(Exception):
+    """A partner the system needed could not answer; the effect will be tried again."""
+
+
+def _step_needs(step: str, answers: dict) -> Needs:
+    """Data a step's options and its checks need for these answers (repairers near the
+    postcode; confirmation of payee for the account given)."""
+
+    def needs(journey: Journey, state: JourneyState, now: datetime) -> list[DataNeed]:
+        found = engine.data_needs(journey, state, step, answers, now)
+        return found + outcomes.check_needs(journey, state, f"step:{step}", answers, now)
+
+    return needs
 
 
 class _NeedData(Exception):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from wayline.journeys.engine import EffectRequest, Event, JourneyState
@@ -73,16 +73,47 @@ class Store:
             connection.execute(text("SELECT 1"))
 
 
+# Statements on the path of every command, built once: building a SQLAlchemy statement costs
+# several times more than running a built one with new parameters.
+_definition = tables.journey_definitions.c
+_journey = tables.journeys.c
+_answer = tables.answers.c
+_DEFINITION_SAVED = select(_definition.version).where(
+    _definition.journey == bindparam("journey"), _definition.version == bindparam("version")
+)
+_LOAD_JOURNEY = select(_journey.state, _journey.revision).where(
+    _journey.id == bindparam("journey_id"), _journey.customer_id == bindparam("customer_id")
+)
+_INSERT_JOURNEY = insert(tables.journeys)
+_UPDATE_JOURNEY = update(tables.journeys).where(
+    _journey.id == bindparam("at_id"), _journey.revision == bindparam("at_revision")
+)
+_DELETE_ANSWERS = delete(tables.answers).where(
+    _answer.journey_id == bindparam("journey_id"),
+    _answer.field.in_(bindparam("fields", expanding=True)),
+)
+_INSERT_ANSWERS = insert(tables.answers)
+_INSERT_EVENTS = insert(tables.events)
+_EVENTS_OF = (
+    select(tables.events.c.body)
+    .where(tables.events.c.journey_id == bindparam("journey_id"))
+    .order_by(tables.events.c.id)
+)
+_EFFECT_QUEUED = select(tables.effects.c.id).where(tables.effects.c.key == bindparam("key"))
+_INSERT_EFFECT = insert(tables.effects)
+_INSERT_DOCUMENT = insert(tables.documents)
+_DOCUMENTS_OF = select(tables.documents.c.id, tables.documents.c.field).where(
+    tables.documents.c.journey_id == bindparam("journey_id")
+)
+
+
 # --- definitions -----------------------------------------------------------------------------
 
 
 def save_definition(connection: Connection, journey: Journey, now: datetime) -> None:
     """Keep every deployed version, so journeys in flight finish on the one they began."""
     found = connection.execute(
-        select(tables.journey_definitions.c.version).where(
-            tables.journey_definitions.c.journey == journey.name,
-            tables.journey_definitions.c.version == journey.version,
-        )
+        _DEFINITION_SAVED, {"journey": journey.name, "version": journey.version}
     ).first()
     if found is None:
         connection.execute(
@@ -110,15 +141,21 @@ def load_definition(connection: Connection, name: str, version: str) -> dict[str
 
 def load_journey(connection: Connection, journey_id: str, customer_id: str) -> StoredJourney | None:
     """A journey, only for the customer who owns it: anyone else is told it does not exist."""
+    if "\x00" in journey_id or "\x00" in customer_id:
+        return None  # no id holds a NUL (and PostgreSQL refuses to even compare with one)
     row = connection.execute(
-        select(tables.journeys.c.state, tables.journeys.c.revision).where(
-            tables.journeys.c.id == journey_id,
-            tables.journeys.c.customer_id == customer_id,
-        )
+        _LOAD_JOURNEY, {"journey_id": journey_id, "customer_id": customer_id}
     ).first()
     if row is None:
         return None
     return StoredJourney(JourneyState.from_dict(row.state), row.revision)
+
+
+def owner_of(connection: Connection, journey_id: str) -> str | None:
+    row = connection.execute(
+        select(tables.journeys.c.customer_id).where(tables.journeys.c.id == journey_id)
+    ).first()
+    return row.customer_id if row else None
 
 
 def list_journeys(connection: Connection, customer_id: str) -> list[dict[str, Any]]:
@@ -166,20 +203,21 @@ def stale_journeys(
 
 def insert_journey(connection: Connection, state: JourneyState, current_step: str | None) -> int:
     connection.execute(
-        insert(tables.journeys).values(
-            id=state.id,
-            journey=state.journey,
-            version=state.version,
-            customer_id=state.customer_id,
-            status=state.status.value,
-            revision=1,
-            current_step=current_step,
-            reference=state.reference,
-            state=state.to_dict(),
-            created_at=state.created_at,
-            updated_at=state.updated_at,
-            submitted_at=state.submitted_at,
-        )
+        _INSERT_JOURNEY,
+        {
+            "id": state.id,
+            "journey": state.journey,
+            "version": state.version,
+            "customer_id": state.customer_id,
+            "status": state.status.value,
+            "revision": 1,
+            "current_step": current_step,
+            "reference": state.reference,
+            "state": state.to_dict(),
+            "created_at": state.created_at,
+            "updated_at": state.updated_at,
+            "submitted_at": state.submitted_at,
+        },
     )
     return 1
 
@@ -188,19 +226,19 @@ def update_journey(
     connection: Connection, state: JourneyState, revision: int, current_step: str | None
 ) -> int:
     """Write the new state only if nobody wrote since `revision`; return the new revision."""
-    c = tables.journeys.c
     result = connection.execute(
-        update(tables.journeys)
-        .where(c.id == state.id, c.revision == revision)
-        .values(
-            status=state.status.value,
-            revision=revision + 1,
-            current_step=current_step,
-            reference=state.reference,
-            state=state.to_dict(),
-            updated_at=state.updated_at,
-            submitted_at=state.submitted_at,
-        )
+        _UPDATE_JOURNEY,
+        {
+            "at_id": state.id,
+            "at_revision": revision,
+            "status": state.status.value,
+            "revision": revision + 1,
+            "current_step": current_step,
+            "reference": state.reference,
+            "state": state.to_dict(),
+            "updated_at": state.updated_at,
+            "submitted_at": state.submitted_at,
+        },
     )
     if result.rowcount != 1:
         raise StaleRevision(state.id)
@@ -211,10 +249,9 @@ def sync_answers(
     connection: Connection, journey: Journey, before: JourneyState, after: JourneyState
 ) -> None:
     """Mirror changed answers into the answers table, one row per field with its class."""
-    a = tables.answers
     gone = [name for name in before.answers if name not in after.answers]
     if gone:
-        connection.execute(a.delete().where(a.c.journey_id == after.id, a.c.field.in_(gone)))
+        connection.execute(_DELETE_ANSWERS, {"journey_id": after.id, "fields": gone})
     changed = [
         name
         for name, value in after.answers.items()
@@ -222,9 +259,9 @@ def sync_answers(
     ]
     if not changed:
         return
-    connection.execute(a.delete().where(a.c.journey_id == after.id, a.c.field.in_(changed)))
+    connection.execute(_DELETE_ANSWERS, {"journey_id": after.id, "fields": changed})
     connection.execute(
-        insert(a),
+        _INSERT_ANSWERS,
         [
             {
                 "journey_id": after.id,
@@ -246,7 +283,7 @@ def sync_answers(
 def append_events(connection: Connection, journey_id: str, events: tuple[Event, ...]) -> None:
     if events:
         connection.execute(
-            insert(tables.events),
+            _INSERT_EVENTS,
             [
                 {"journey_id": journey_id, "type": e.type, "at": e.at, "body": e.to_dict()}
                 for e in events
@@ -255,8 +292,7 @@ def append_events(connection: Connection, journey_id: str, events: tuple[Event, 
 
 
 def events_of(connection: Connection, journey_id: str) -> list[dict[str, Any]]:
-    e = tables.events.c
-    rows = connection.execute(select(e.body).where(e.journey_id == journey_id).order_by(e.id)).all()
+    rows = connection.execute(_EVENTS_OF, {"journey_id": journey_id}).all()
     return [row.body for row in rows]
 
 
@@ -265,24 +301,23 @@ def enqueue_effects(
 ) -> None:
     """The outbox: queued in the caller's transaction; a key already queued is not queued again."""
     for effect in effects:
-        exists = connection.execute(
-            select(tables.effects.c.id).where(tables.effects.c.key == effect.key)
-        ).first()
+        exists = connection.execute(_EFFECT_QUEUED, {"key": effect.key}).first()
         if exists:
             continue
         connection.execute(
-            insert(tables.effects).values(
-                id=new_id(),
-                journey_id=journey_id,
-                kind=effect.kind,
-                key=effect.key,
-                params=effect.params,
-                status="pending",
-                attempts=0,
-                available_at=now,
-                created_at=now,
-                updated_at=now,
-            )
+            _INSERT_EFFECT,
+            {
+                "id": new_id(),
+                "journey_id": journey_id,
+                "kind": effect.kind,
+                "key": effect.key,
+                "params": effect.params,
+                "status": "pending",
+                "attempts": 0,
+                "available_at": effect.not_before or now,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
 
 
@@ -327,23 +362,23 @@ def insert_document(
     connection: Connection, journey_id: str, document: dict[str, Any], now: datetime
 ) -> None:
     connection.execute(
-        insert(tables.documents).values(
-            id=document["id"],
-            journey_id=journey_id,
-            field=document["field"],
-            filename=document["filename"],
-            content_type=document["content_type"],
-            size=document["size"],
-            sha256=document["sha256"],
-            storage_key=document["storage_key"],
-            created_at=now,
-        )
+        _INSERT_DOCUMENT,
+        {
+            "id": document["id"],
+            "journey_id": journey_id,
+            "field": document["field"],
+            "filename": document["filename"],
+            "content_type": document["content_type"],
+            "size": document["size"],
+            "sha256": document["sha256"],
+            "storage_key": document["storage_key"],
+            "created_at": now,
+        },
     )
 
 
 def documents_of(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]:
-    d = tables.documents.c
-    rows = connection.execute(select(d.id, d.field).where(d.journey_id == journey_id)).all()
+    rows = connection.execute(_DOCUMENTS_OF, {"journey_id": journey_id}).all()
     return {row.id: {"field": row.field} for row in rows}
 
 

@@ -164,3 +164,15 @@ def retry_dead(store: Store, clock: Clock, effect_id: str | None = None) -> int:
             )
         )
     return result.rowcount
+
+
+def effects_in(store: Store, status: str, limit: int = 200) -> list[dict[str, Any]]:
+    e = tables.effects.c
+    with store.read() as connection:
+        rows = connection.execute(
+            select(e.id, e.journey_id, e.kind, e.attempts, e.last_error, e.updated_at)
+            .where(e.status == status)
+            .order_by(e.updated_at.desc())
+            .limit(limit)
+        ).all()
+    return [row._asdict() for row in rows]

@@ -32,10 +32,8 @@
       function sync() {
         var chosen = document.querySelector('input[type="radio"][name="' + name + '"]:checked');
         var open = !!chosen && chosen.value === value;
+        // aria-expanded is not allowed on radios (ARIA 1.2), so only `hidden` changes.
         panel.hidden = !open;
-        radios.forEach(function (radio) {
-          if (radio.getAttribute("aria-controls") === panel.id) radio.setAttribute("aria-expanded", String(open));
-        });
       }
       radios.forEach(function (radio) { radio.addEventListener("change", sync); });
       sync();
@@ -49,10 +47,13 @@
     var timer = null;
     var inFlight = false;
     var again = false;
+    var submitting = false;
+    var waitingSubmitter = null;
 
     function revisionInputs() { return document.querySelectorAll("[data-revision]"); }
 
     function save() {
+      if (submitting) return;
       if (inFlight) { again = true; return; }
       inFlight = true;
       var data = new FormData(form);
@@ -83,6 +84,15 @@
         status.textContent = "Your latest answers could not be saved. Check your connection.";
       }).then(function () {
         inFlight = false;
+        if (submitting) {
+          // The form was sent while this save was on its way: send it now, with the revision
+          // the save returned (sending it sooner would be refused as a conflicting change).
+          var submitter = waitingSubmitter;
+          waitingSubmitter = null;
+          if (submitter && submitter.form === form) form.requestSubmit(submitter);
+          else form.requestSubmit();
+          return;
+        }
         if (again) { again = false; save(); }
       });
     }
@@ -93,6 +103,16 @@
     });
     form.addEventListener("change", function (event) {
       if (event.target.type !== "file") { clearTimeout(timer); save(); }
+    });
+    form.addEventListener("submit", function (event) {
+      clearTimeout(timer);
+      timer = null;
+      again = false;
+      submitting = true;
+      if (inFlight) {
+        event.preventDefault();
+        waitingSubmitter = event.submitter || null;
+      }
     });
     form.addEventListener("focusout", function (event) {
       if (timer && event.target.type !== "file") { clearTimeout(timer); timer = null; save(); }

@@ -1,0 +1,242 @@
+"""Calling partners reliably: timeouts, retries with jittered exponential backoff for calls that
+are safe to repeat, a circuit breaker per partner, schema-checked answers, and a metric, a trace
+span and a log line for every call.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import structlog
+from opentelemetry import trace
+from prometheus_client import Counter, Gauge, Histogram
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+log = structlog.get_logger("wayline.partners")
+tracer = trace.get_tracer("wayline.connectors")
+
+CALLS = Counter(
+    "wayline_partner_calls_total", "Partner calls by partner and outcome.", ["partner", "outcome"]
+)
+DURATION = Histogram(
+    "wayline_partner_call_duration_seconds",
+    "Partner call duration.",
+    ["partner"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+BREAKER_OPEN = Gauge(
+    "wayline_partner_breaker_open", "1 while a partner's breaker is open.", ["partner"]
+)
+
+T = TypeVar("T")
+
+
+class PartnerError(Exception):
+    """A partner could not give a usable answer. `reason` says why, in a word."""
+
+    def __init__(self, partner: str, reason: str, detail: str = ""):
+        super().__init__(f"{partner}: {reason}{': ' + detail if detail else ''}")
+        self.partner = partner
+        self.reason = reason
+
+
+class PartnerRejected(PartnerError):
+    """The partner answered, and said no (a 4xx): repeating the call will not help."""
+
+    def __init__(self, partner: str, status: int, detail: str = ""):
+        super().__init__(partner, f"rejected ({status})", detail)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PartnerConfig:
+    name: str
+    base_url: str
+    connect_timeout: float = 1.0
+    read_timeout: float = 3.0
+    retries: int = 3
+    backoff_base: float = 0.05
+    backoff_max: float = 1.0
+    breaker_failures: int = 5
+    breaker_reset: float = 5.0
+    token: str | None = None
+
+
+class CircuitBreaker:
+    """Closed: calls flow. After `threshold` failures in a row it opens and calls fail fast for
+    `reset` seconds; then one trial call is let through (half-open): success closes it."""
+
+    def __init__(
+        self, name: str, threshold: int, reset: float, clock: Callable[[], float] = time.monotonic
+    ):
+        self.name = name
+        self.threshold = threshold
+        self.reset = reset
+        self.clock = clock
+        self.failures = 0
+        self.opened_at: float | None = None
+        self.trial = False
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        return "half_open" if self.clock() - self.opened_at >= self.reset else "open"
+
+    def allow(self) -> bool:
+        with self._lock:
+            state = self.state
+            if state == "closed":
+                return True
+            if state == "half_open" and not self.trial:
+                self.trial = True
+                return True
+            return False
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self.failures = 0
+            self.opened_at = None
+            self.trial = False
+            BREAKER_OPEN.labels(self.name).set(0)
+
+    def failed(self) -> None:
+        with self._lock:
+            self.failures += 1
+            if self.trial or self.failures >= self.threshold:
+                if self.opened_at is None:
+                    log.warning("partner.breaker_opened", partner=self.name)
+                self.opened_at = self.clock()
+                self.trial = False
+                BREAKER_OPEN.labels(self.name).set(1)
+
+
+class PartnerClient:
+    def __init__(
+        self,
+        config: PartnerConfig,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.config = config
+        self.breaker = CircuitBreaker(config.name, config.breaker_failures, config.breaker_reset)
+        headers = {"User-Agent": "wayline/0.1"}
+        if config.token:
+            headers["Authorization"] = f"Bearer {config.token}"
+        self._client = httpx.Client(
+            base_url=config.base_url,
+            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+            headers=headers,
+            transport=transport,
+        )
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, path: str, schema: type[T] | Any, params: dict | None = None) -> T:
+        return self.call("GET", path, schema, params=params, repeatable=True)
+
+    def post(
+        self,
+        path: str,
+        schema: type[T] | Any,
+        body: Any,
+        idempotency_key: str | None = None,
+        repeatable: bool | None = None,
+    ) -> T:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        safe = repeatable if repeatable is not None else idempotency_key is not None
+        return self.call("POST", path, schema, json=body, headers=headers, repeatable=safe)
+
+    def call(self, method: str, path: str, schema: Any, *, repeatable: bool, **options: Any) -> Any:
+        """One logical call: retried (when repeatable) until it succeeds or attempts run out."""
+        attempts = self.config.retries + 1 if repeatable else 1
+        last: PartnerError | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._attempt(method, path, schema, attempt, **options)
+            except PartnerRejected:
+                raise
+            except PartnerError as error:
+                last = error
+                if error.reason == "circuit_open" or attempt == attempts:
+                    break
+                self._sleep(self._backoff(attempt))
+        assert last is not None
+        raise last
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)  # "full jitter": retries from many callers spread out
+
+    def _attempt(self, method: str, path: str, schema: Any, attempt: int, **options: Any) -> Any:
+        name = self.config.name
+        if not self.breaker.allow():
+            CALLS.labels(name, "circuit_open").inc()
+            raise PartnerError(name, "circuit_open")
+        started = time.perf_counter()
+        outcome = "ok"
+        with tracer.start_as_current_span(f"{name} {method}") as span:
+            span.set_attribute("wayline.partner", name)
+            span.set_attribute("wayline.attempt", attempt)
+            try:
+                response = self._client.request(method, path, **options)
+                span.set_attribute("http.status_code", response.status_code)
+                result = self._read(response, schema)
+            except PartnerRejected:
+                outcome = "rejected"
+                self.breaker.succeeded()  # it answered: the partner is up
+                raise
+            except PartnerError as error:
+                outcome = error.reason
+                self.breaker.failed()
+                raise
+            except httpx.TimeoutException:
+                outcome = "timeout"
+                self.breaker.failed()
+                raise PartnerError(name, "timeout") from None
+            except httpx.TransportError as error:
+                outcome = "unreachable"
+                self.breaker.failed()
+                raise PartnerError(name, "unreachable", type(error).__name__) from None
+            finally:
+                elapsed = time.perf_counter() - started
+                CALLS.labels(name, outcome).inc()
+                DURATION.labels(name).observe(elapsed)
+                log.info(
+                    "partner.call",
+                    partner=name,
+                    method=method,
+                    attempt=attempt,
+                    outcome=outcome,
+                    duration_ms=round(elapsed * 1000, 1),
+                )
+        self.breaker.succeeded()
+        return result
+
+    def _read(self, response: httpx.Response, schema: Any) -> Any:
+        name = self.config.name
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise PartnerError(name, f"unavailable ({status})")
+        if status >= 400:
+            raise PartnerRejected(name, status, response.text[:200])
+        try:
+            body = response.json()
+        except ValueError:
+            raise PartnerError(name, "bad_response", "not JSON") from None
+        try:
+            if isinstance(schema, type) and issubclass(schema, BaseModel):
+                return schema.model_validate(body)
+            return TypeAdapter(schema).validate_python(body)
+        except ValidationError as error:
+            detail = f"{error.error_count()} schema errors"
+            raise PartnerError(name, "bad_response", detail) from None

@@ -1,0 +1,297 @@
+"""After the customer answers: checks, the decision, payments, notifications and deadlines.
+
+Pure, like the engine: the worker fetches what partners say, then one of these commands turns
+it into a new state, events and the effects that follow.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from wayline.journeys import engine
+from wayline.journeys.engine import (
+    DataNeed,
+    EffectRequest,
+    Event,
+    JourneyState,
+    NotAvailable,
+    Outcome,
+    Status,
+)
+from wayline.journeys.expressions import evaluate, holds
+from wayline.journeys.loader import Journey
+from wayline.journeys.schema import Check
+
+CHECK_COMPLETED = "check.completed"
+PAYMENT_SENT = "payment.sent"
+NOTIFICATION_SENT = "notification.sent"
+DEADLINE_BREACHED = "deadline.breached"
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+
+def checks_at(
+    journey: Journey, state: JourneyState, trigger: str, answers: dict, now: datetime
+) -> list[Check]:
+    scope = engine.context(journey, state, {**state.answers, **answers}, now)
+    return [c for c in journey.definition.checks if c.at == trigger and holds(c.when, scope)]
+
+
+def check_needs(
+    journey: Journey,
+    state: JourneyState,
+    trigger: str,
+    answers: dict,
+    now: datetime,
+    refetch_failed: bool = False,
+) -> list[DataNeed]:
+    """Partner answers the checks at `trigger` need that the state does not hold yet (or,
+    with refetch_failed, holds only as a failure to ask again about)."""
+    scope = engine.context(journey, state, {**state.answers, **answers}, now)
+    needs = []
+    for check in checks_at(journey, state, trigger, answers, now):
+        if check.source is None:
+            continue
+        params = {name: _value(expression, scope) for name, expression in check.params.items()}
+        held = state.data.get(check.source)
+        stale = held is None or held.get("params", {}) != params
+        if stale or (refetch_failed and held.get("error")):
+            needs.append(DataNeed(check.source, params))
+    return needs
+
+
+def run_checks(
+    journey: Journey, state: JourneyState, trigger: str, now: datetime
+) -> tuple[JourneyState, list[Event]]:
+    """Evaluate the checks at `trigger` with the data the state holds; one event each."""
+    results = dict(state.checks)
+    events = []
+    scope = engine.context(journey, state, state.answers, now)
+    for check in checks_at(journey, state, trigger, {}, now):
+        entry = state.data.get(check.source or "", {})
+        unavailable = check.source is not None and (entry.get("error") or "value" not in entry)
+        passed = check.unavailable == "pass" if unavailable else holds(check.passes, scope)
+        result = {"passed": passed, "title": check.title, "at": now.isoformat()}
+        if unavailable:
+            result["unavailable"] = True
+        if not passed:
+            result["reason"] = check.reason
+            result["on_fail"] = check.on_fail
+        results[check.name] = result
+        events.append(Event(CHECK_COMPLETED, now, data={"check": check.name, "passed": passed}))
+    return replace(state, checks=results), events
+
+
+def after_step(journey: Journey, submitted: Outcome, step: str, now: datetime) -> Outcome:
+    """Run a submitted step's checks; one that fails with on_fail: end ends the journey with
+    its outcome and reason."""
+    state, events = run_checks(journey, submitted.state, f"step:{step}", now)
+    if not events:
+        return submitted
+    effects = submitted.effects
+    ended = ended_by_check(journey, state)
+    if ended is not None:
+        decision = {"outcome": ended.outcome, "reasons": [ended.reason], "at": now.isoformat()}
+        state = replace(state, status=Status.DECIDED, outcome=decision)
+        events.append(
+            Event(
+                engine.EventType.DECISION_MADE,
+                now,
+                data={"outcome": ended.outcome, "reasons": [ended.reason]},
+            )
+        )
+        effects = effects + _effects(journey, state, "decided", now)
+    return Outcome(state, (*submitted.events, *events), effects)
+
+
+def ended_by_check(journey: Journey, state: JourneyState) -> Check | None:
+    for check in journey.definition.checks:
+        result = state.checks.get(check.name)
+        if result and not result["passed"] and check.on_fail == "end":
+            return check
+    return None
+
+
+# --- after submission: checks, then the decision --------------------------------------------
+
+
+def complete_checks(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+    """The submitted journey's checks (their partner data already recorded), then the
+    decision, then the effects the decision causes."""
+    if state.status != Status.SUBMITTED:
+        raise NotAvailable(f"A journey that is {state.status.value} is not waiting for checks")
+    state, events = run_checks(journey, state, "submitted", now)
+    decision = decide(journey, state, now)
+    if decision is None:
+        return Outcome(replace(state, updated_at=now), tuple(events))
+    outcome, status, reasons = decision
+    body = {"outcome": outcome, "reasons": reasons, "at": now.isoformat()}
+    state = replace(state, outcome=body, status=status, updated_at=now)
+    events.append(
+        Event(engine.EventType.DECISION_MADE, now, data={"outcome": outcome, "reasons": reasons})
+    )
+    effects = _effects(journey, state, "decided", now)
+    return Outcome(state, tuple(events), effects)
+
+
+def decide(
+    journey: Journey, state: JourneyState, now: datetime
+) -> tuple[str, Status, list[str]] | None:
+    ended = ended_by_check(journey, state)
+    if ended is not None:
+        return str(ended.outcome), Status.DECIDED, [ended.reason]
+    rules = journey.definition.decision
+    if rules is None:
+        return None
+    scope = engine.context(journey, state, state.answers, now)
+    for candidate in rules.outcomes:
+        reasons = [r.reason for r in candidate.reasons if holds(r.when, scope)]
+        if reasons:
+            return candidate.outcome, Status(candidate.status), reasons
+    return rules.otherwise, Status.DECIDED, [rules.otherwise_reason]
+
+
+# --- payments, notifications, deadlines -------------------------------------------------------
+
+
+def record_payment(
+    journey: Journey, state: JourneyState, key: str, payout_id: str, amount: str, now: datetime
+) -> Outcome:
+    """The provider confirmed a payout: once per effect key, whatever retries happened."""
+    if key in state.payments:
+        return Outcome(state)
+    payments = {
+        **state.payments,
+        key: {"payout_id": payout_id, "amount": amount, "at": now.isoformat()},
+    }
+    state = replace(state, payments=payments, updated_at=now)
+    event = Event(PAYMENT_SENT, now, data={"payout_id": payout_id})
+    return Outcome(state, (event,), _effects(journey, state, "paid", now))
+
+
+def record_notification(
+    state: JourneyState, template: str, channel: str, message_id: str, now: datetime
+) -> Outcome:
+    event = Event(
+        NOTIFICATION_SENT,
+        now,
+        data={"template": template, "channel": channel, "message_id": message_id},
+    )
+    return Outcome(replace(state, updated_at=now), (event,))
+
+
+def deadline_passed(state: JourneyState, effect_key: str, kind: str, now: datetime) -> Outcome:
+    """A deadline's timer fired: if what was owed is not done, say so (it is escalated)."""
+    if kind == "payout" and effect_key in state.payments:
+        return Outcome(state)
+    event = Event(DEADLINE_BREACHED, now, data={"effect": kind})
+    return Outcome(replace(state, updated_at=now), (event,))
+
+
+def payout_amount(state: JourneyState, amount_field: str) -> int:
+    """Pounds as the customer gave them, in pence (money is never a float)."""
+    return int(Decimal(str(state.answers[amount_field])) * 100)
+
+
+def payout_account(state: JourneyState, params: dict[str, Any]) -> dict[str, str]:
+    """The account the customer chose: one of theirs with us, or the one they typed."""
+    choice = state.answers.get(params.get("choice_field", "payout_account"))
+    accounts = (state.data.get("customer", {}).get("value") or {}).get("accounts", [])
+    for account in accounts:
+        if account["id"] == choice:
+            name = (state.data["customer"]["value"] or {}).get("name", "")
+            return {
+                "name": name,
+                "sort_code": account["sort_code"],
+                "account_number": account["account_number"],
+            }
+    return {
+        "name": state.answers["account_holder"],
+        "sort_code": state.answers["sort_code"],
+        "account_number": state.answers["account_number"],
+    }
+
+
+class _Placeholders(string.Formatter):
+    """Only {name} placeholders: no attribute or index access into anything."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        if not field_name.isidentifier():
+            raise KeyError(field_name)
+        return kwargs.get(field_name, ""), field_name
+
+
+def render_notification(
+    journey: Journey, state: JourneyState, template: str, status_url: str
+) -> list[dict[str, str]]:
+    """The messages a template makes for this customer: email and SMS where it has them."""
+    spec = journey.definition.notifications.get(template)
+    if spec is None:
+        raise LookupError(f"no notification template '{template}'")
+    customer = state.data.get("customer", {}).get("value") or {}
+    outcome = state.outcome or {}
+    payments = list(state.payments.values())
+    values = {
+        "name": customer.get("name", "customer"),
+        "reference": state.reference or "",
+        "title": journey.title,
+        "outcome": str(outcome.get("outcome", "")).replace("_", " "),
+        "reasons": "; ".join(outcome.get("reasons", [])),
+        "amount": f"£{Decimal(payments[-1]['amount']):,.2f}" if payments else "",
+        "status_url": status_url,
+    }
+    formatter = _Placeholders()
+    messages = []
+    if spec.email and customer.get("email"):
+        messages.append(
+            {
+                "channel": "email",
+                "to": customer["email"],
+                "subject": formatter.vformat(spec.email.subject or journey.title, (), values),
+                "body": formatter.vformat(spec.email.body, (), values),
+            }
+        )
+    if spec.sms and customer.get("mobile"):
+        messages.append(
+            {
+                "channel": "sms",
+                "to": customer["mobile"],
+                "body": formatter.vformat(spec.sms, (), values),
+            }
+        )
+    return messages
+
+
+def _value(expression: str, scope: dict[str, Any]) -> Any:
+    try:
+        return evaluate(expression, scope)
+    except (KeyError, TypeError, ValueError, RuntimeError):
+        return None
+
+
+def _effects(
+    journey: Journey, state: JourneyState, trigger: str, now: datetime
+) -> tuple[EffectRequest, ...]:
+    scope = engine.context(journey, state, state.answers, now)
+    found = []
+    for index, effect in enumerate(journey.definition.effects):
+        if effect.at == trigger and holds(effect.when, scope):
+            key = f"{state.id}:{effect.kind}:{trigger}:{index}"
+            found.append(EffectRequest(effect.kind, key, dict(effect.params)))
+            if effect.deadline:
+                # A durable timer: when it fires, the worker checks the work was done in time.
+                due = now + engine.parse_duration(effect.deadline)
+                found.append(
+                    EffectRequest(
+                        "deadline",
+                        f"{key}:deadline",
+                        {"for": key, "kind": effect.kind, "due": due.isoformat()},
+                        not_before=due,
+                    )
+                )
+    return tuple(found)

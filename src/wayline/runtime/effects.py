@@ -1,0 +1,167 @@
+"""What each kind of effect does: the worker's handlers.
+
+A handler calls partners with the effect's idempotency key (so a repeat takes effect once),
+then feeds what they answered back to the engine as a command on the journey. A handler that
+raises is retried by the worker with backoff, and dead-lettered after its last attempt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+from prometheus_client import Counter
+
+from wayline.connectors.partners import Partners
+from wayline.journeys import outcomes
+from wayline.journeys.engine import Event, JourneyState, Outcome
+from wayline.journeys.loader import Journey
+from wayline.runtime.service import JourneyService
+from wayline.runtime.worker import Effect, Handler
+
+log = structlog.get_logger("wayline.effects")
+DEADLINE_BREACHES = Counter(
+    "wayline_deadline_breaches_total",
+    "Deadlines the organisation missed, by journey and kind.",
+    ["journey", "kind"],
+)
+BOOKING_MADE = "booking.made"
+
+
+class EffectHandlers:
+    def __init__(
+        self,
+        service: JourneyService,
+        partners: Partners,
+        *,
+        public_url: str,
+        operations_email: str,
+        last_attempt: int,
+    ):
+        self.service = service
+        self.partners = partners
+        self.public_url = public_url.rstrip("/")
+        self.operations_email = operations_email
+        self.last_attempt = last_attempt
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "run_checks": self.run_checks,
+            "notify": self.notify,
+            "payout": self.payout,
+            "book_repairer": self.book_repairer,
+            "deadline": self.deadline,
+        }
+
+    def run_checks(self, effect: Effect) -> None:
+        """Fetch what the submitted journey's checks need, then check and decide. Until the
+        last attempt a partner that cannot answer means "try again later"; on the last, each
+        check's `unavailable` rule applies, so no claim waits for ever."""
+
+        def needs(journey: Journey, state: JourneyState, now: datetime) -> list:
+            return outcomes.check_needs(journey, state, "submitted", {}, now, refetch_failed=True)
+
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            return outcomes.complete_checks(journey, state, now)
+
+        strict = effect.attempts < self.last_attempt
+        self.service.apply(effect.journey_id, command, needs, strict=strict)
+
+    def notify(self, effect: Effect) -> None:
+        template = effect.params["template"]
+        journey, state = self.service.system_state(effect.journey_id)
+        url = f"{self.public_url}/journeys/{state.id}/status"
+        sent = []
+        for message in outcomes.render_notification(journey, state, template, url):
+            reply = self.partners.send_message(
+                f"{effect.key}:{message['channel']}",
+                message["channel"],
+                message["to"],
+                message["body"],
+                message.get("subject"),
+            )
+            sent.append((message["channel"], reply.message_id))
+
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            recorded = [
+                outcomes.record_notification(state, template, channel, message_id, now)
+                for channel, message_id in sent
+            ]
+            events = tuple(event for outcome in recorded for event in outcome.events)
+            return Outcome(state, events)
+
+        if sent:
+            self.service.apply(effect.journey_id, command)
+
+    def payout(self, effect: Effect) -> None:
+        journey, state = self.service.system_state(effect.journey_id)
+        if effect.key in state.payments:
+            return
+        amount = outcomes.payout_amount(state, effect.params.get("amount_field", "estimate_amount"))
+        account = outcomes.payout_account(state, effect.params)
+        payout = self.partners.payout(effect.key, amount, account, state.reference or state.id)
+
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            return outcomes.record_payment(
+                journey, state, effect.key, payout.payout_id, f"{amount / 100:.2f}", now
+            )
+
+        self.service.apply(effect.journey_id, command)
+        log.info("payment.sent", journey_id=effect.journey_id, payout_id=payout.payout_id)
+
+    def book_repairer(self, effect: Effect) -> None:
+        journey, state = self.service.system_state(effect.journey_id)
+        body = {
+            "repairer_id": state.answers["repairer_id"],
+            "reference": state.reference,
+            "registration": _registration(state),
+        }
+        booking: dict[str, Any] = self.partners.client("repairer_network").post(
+            "/bookings", dict, body, idempotency_key=effect.key
+        )
+
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            event = Event(BOOKING_MADE, now, data={"booking_id": booking["booking_id"]})
+            return Outcome(state, (event,))
+
+        self.service.apply(effect.journey_id, command)
+
+    def deadline(self, effect: Effect) -> None:
+        """A deadline's timer: if what the customer is owed is not done, count the breach
+        and escalate it to the operations team."""
+        breached: list[str] = []
+
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            outcome = outcomes.deadline_passed(
+                state, effect.params["for"], effect.params["kind"], now
+            )
+            if outcome.events:
+                breached.append(journey.name)
+            return outcome
+
+        self.service.apply(effect.journey_id, command)
+        if breached:
+            DEADLINE_BREACHES.labels(breached[0], effect.params["kind"]).inc()
+            log.error(
+                "deadline.breached",
+                journey_id=effect.journey_id,
+                kind=effect.params["kind"],
+                due=effect.params.get("due"),
+            )
+            self.partners.send_message(
+                f"{effect.key}:escalation",
+                "email",
+                self.operations_email,
+                f"A {effect.params['kind']} for journey {effect.journey_id} was due by "
+                f"{effect.params.get('due')} and has not been made. Please investigate.",
+                "Deadline missed: action needed",
+            )
+
+
+def _registration(state: JourneyState) -> str:
+    policies = (state.data.get("policies", {}).get("value") or {}).get("policies", [])
+    for policy in policies:
+        if policy.get("policy_number") == state.answers.get("policy_number"):
+            return str(policy.get("registration", ""))
+    return ""

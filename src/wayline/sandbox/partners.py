@@ -1,0 +1,312 @@
+"""Partner simulators: real HTTP services serving the demo dataset, with realistic failures.
+
+Policy administration, core banking, the fraud bureau, the repairer network, the payment
+provider and the notification provider, each its own app on its own port. They are part of the
+product: the demo and the reliability tests run on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, HTTPException, Query
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from wayline.sandbox import dataset
+from wayline.sandbox.faults import FaultInjection, Faults, FaultSettings
+
+Today = Callable[[], date]
+POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+
+# Accounts the confirmation-of-payee service knows, across banks (sort code, number) → name.
+PAYEES = {
+    ("20-00-00", "55779911"): "Alex Morgan",
+    ("20-00-00", "31924242"): "Jordan Lee",
+    ("40-47-84", "70872490"): "Sam Patel",
+    ("30-94-57", "00733445"): "Samira Patel",
+}
+
+
+def _base(name: str, faults: Faults) -> FastAPI:
+    app = FastAPI(title=f"Sandbox: {name}", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.faults = faults
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "partner": name}
+
+    @app.get("/_sandbox/faults")
+    def get_faults() -> dict[str, Any]:
+        return {
+            **faults.settings.model_dump(mode="json"),
+            "calls": faults.calls,
+            "failures": faults.failures,
+        }
+
+    @app.put("/_sandbox/faults")
+    def set_faults(settings: FaultSettings) -> dict[str, Any]:
+        faults.update(settings)
+        return faults.settings.model_dump(mode="json")
+
+    app.add_middleware(FaultInjection, faults=faults)
+    return app
+
+
+def policy_administration(faults: Faults, today: Today) -> FastAPI:
+    app = _base("policy administration", faults)
+
+    @app.get("/customers/{customer_id}/policies")
+    def policies(customer_id: str) -> dict[str, Any]:
+        if customer_id not in dataset.CUSTOMERS:
+            raise HTTPException(404, "no such customer")
+        return {"customer_id": customer_id, "policies": dataset.policies(customer_id, today())}
+
+    return app
+
+
+def core_banking(faults: Faults, today: Today) -> FastAPI:
+    app = _base("core banking", faults)
+
+    @app.get("/customers/{customer_id}")
+    def customer(customer_id: str) -> dict[str, Any]:
+        found = dataset.customer(customer_id)
+        if found is None:
+            raise HTTPException(404, "no such customer")
+        return found
+
+    return app
+
+
+def fraud_bureau(faults: Faults, today: Today) -> FastAPI:
+    app = _base("fraud bureau", faults)
+
+    @app.get("/subjects/{customer_id}/history")
+    def history(customer_id: str) -> dict[str, Any]:
+        return {"subject": customer_id, **dataset.fraud_record(customer_id)}
+
+    return app
+
+
+class BookingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    repairer_id: str = Field(min_length=1, max_length=50)
+    reference: str = Field(min_length=1, max_length=20)
+    registration: str = Field(min_length=1, max_length=10)
+
+
+def repairer_network(faults: Faults, today: Today) -> FastAPI:
+    app = _base("repairer network", faults)
+    bookings: dict[str, dict[str, Any]] = {}
+    lock = threading.Lock()
+
+    @app.post("/bookings")
+    def book(
+        request: BookingRequest,
+        idempotency_key: Annotated[str, Header(min_length=8, max_length=200)],
+    ) -> JSONResponse:
+        with lock:
+            if idempotency_key in bookings:
+                return JSONResponse(bookings[idempotency_key])
+            booking = {
+                "booking_id": f"BK-{len(bookings) + 1:06d}",
+                **request.model_dump(),
+                "booked_for": today().isoformat(),
+            }
+            bookings[idempotency_key] = booking
+            return JSONResponse(booking, status_code=201)
+
+    @app.get("/bookings")
+    def all_bookings() -> list[dict[str, Any]]:
+        with lock:
+            return list(bookings.values())
+
+    @app.get("/repairers")
+    def repairers(postcode: Annotated[str, Query(max_length=10)]) -> dict[str, Any]:
+        normal = re.sub(r"\s+", " ", postcode.strip().upper())
+        if not POSTCODE.match(normal):
+            raise HTTPException(422, "postcode is not a valid UK postcode")
+        return {"postcode": normal, "repairers": dataset.repairers(normal, today())}
+
+    return app
+
+
+class Account(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=70)
+    sort_code: str = Field(pattern=r"^[0-9]{2}-[0-9]{2}-[0-9]{2}$")
+    account_number: str = Field(pattern=r"^[0-9]{8}$")
+
+
+class PayoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount_pence: int = Field(gt=0, le=10_000_000)
+    currency: str = Field(pattern=r"^GBP$")
+    account: Account
+    reference: str = Field(min_length=1, max_length=18)
+
+
+class PaymentLedger:
+    """Payouts by idempotency key: the same key pays once, whatever happens to the answer."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.payouts: dict[str, dict[str, Any]] = {}
+
+    def pay(self, key: str, request: PayoutRequest) -> tuple[int, dict[str, Any]]:
+        fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+        with self.lock:
+            existing = self.payouts.get(key)
+            if existing:
+                if existing["fingerprint"] != fingerprint:
+                    raise HTTPException(422, "idempotency key reused with a different payout")
+                return 200, _public(existing)
+            payout = {
+                "payout_id": f"PO-{len(self.payouts) + 1:06d}",
+                "idempotency_key": key,
+                "status": "paid",
+                "amount_pence": request.amount_pence,
+                "currency": request.currency,
+                "reference": request.reference,
+                "account_ending": request.account.account_number[-4:],
+                "paid_at": datetime.now(UTC).isoformat(),
+                "fingerprint": fingerprint,
+            }
+            self.payouts[key] = payout
+            return 201, _public(payout)
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "fingerprint"}
+
+
+def _name_match(given: str, actual: str) -> str:
+    def words(text: str) -> list[str]:
+        return re.sub(r"[^a-z ]", "", text.lower()).split()
+
+    a, b = words(given), words(actual)
+    if a == b:
+        return "match"
+    if a and b and a[-1] == b[-1] and a[0][0] == b[0][0]:
+        return "close_match"
+    return "no_match"
+
+
+def confirm_payee(name: str, sort_code: str, account_number: str) -> dict[str, Any]:
+    """Confirmation of payee: does the name match the account's holder?"""
+    actual = PAYEES.get((sort_code, account_number))
+    if actual is None:
+        return {"result": "no_match", "reason": "account_not_found"}
+    result = _name_match(name, actual)
+    body: dict[str, Any] = {"result": result}
+    if result == "close_match":
+        body["name"] = actual
+    return body
+
+
+def payment_provider(faults: Faults, today: Today, ledger: PaymentLedger | None = None) -> FastAPI:
+    app = _base("payment provider", faults)
+    app.state.ledger = ledger = ledger or PaymentLedger()
+
+    @app.post("/payouts")
+    def payout(
+        request: PayoutRequest,
+        idempotency_key: Annotated[str, Header(min_length=8, max_length=200)],
+    ) -> JSONResponse:
+        status, body = ledger.pay(idempotency_key, request)
+        return JSONResponse(body, status_code=status)
+
+    @app.get("/payouts")
+    def payouts() -> list[dict[str, Any]]:
+        with ledger.lock:
+            return [_public(p) for p in ledger.payouts.values()]
+
+    @app.post("/confirmation-of-payee")
+    def confirmation_of_payee(account: Account) -> dict[str, Any]:
+        return confirm_payee(account.name, account.sort_code, account.account_number)
+
+    return app
+
+
+class MessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: str = Field(pattern=r"^(email|sms)$")
+    to: str = Field(min_length=3, max_length=254)
+    subject: str | None = Field(None, max_length=200)
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.messages: dict[str, dict[str, Any]] = {}
+
+    def send(self, key: str, message: MessageRequest) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            if key in self.messages:
+                return 200, self.messages[key]
+            record = {
+                "message_id": f"MSG-{len(self.messages) + 1:06d}",
+                **message.model_dump(),
+                "sent_at": datetime.now(UTC).isoformat(),
+            }
+            self.messages[key] = record
+            return 201, record
+
+
+def notification_provider(faults: Faults, today: Today, outbox: Outbox | None = None) -> FastAPI:
+    app = _base("notification provider", faults)
+    app.state.outbox = outbox = outbox or Outbox()
+
+    @app.post("/messages")
+    def send(
+        message: MessageRequest,
+        idempotency_key: Annotated[str, Header(min_length=8, max_length=200)],
+    ) -> JSONResponse:
+        status, body = outbox.send(idempotency_key, message)
+        return JSONResponse(body, status_code=status)
+
+    @app.get("/messages")
+    def messages() -> list[dict[str, Any]]:
+        with outbox.lock:
+            return list(outbox.messages.values())
+
+    @app.get("/", response_class=HTMLResponse)
+    def page() -> str:
+        with outbox.lock:
+            rows = list(reversed(outbox.messages.values()))
+        items = (
+            "".join(
+                f"<tr><td>{html.escape(m['sent_at'][:19].replace('T', ' '))}</td>"
+                f"<td>{html.escape(m['channel'])}</td><td>{html.escape(m['to'])}</td>"
+                f"<td>{html.escape(m.get('subject') or '')}</td>"
+                f"<td>{html.escape(m['body'])}</td></tr>"
+                for m in rows
+            )
+            or '<tr><td colspan="5">Nothing sent yet.</td></tr>'
+        )
+        return (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Notification provider (sandbox)</title></head><body>"
+            "<h1>Messages sent</h1><table><thead><tr><th>Sent (UTC)</th><th>Channel</th>"
+            "<th>To</th><th>Subject</th><th>Message</th></tr></thead>"
+            f"<tbody>{items}</tbody></table></body></html>"
+        )
+
+    return app
+
+
+PARTNERS: dict[str, Callable[[Faults, Today], FastAPI]] = {
+    "policy_administration": policy_administration,
+    "core_banking": core_banking,
+    "fraud_bureau": fraud_bureau,
+    "repairer_network": repairer_network,
+    "payment_provider": payment_provider,
+    "notification_provider": notification_provider,
+}
