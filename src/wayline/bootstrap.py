@@ -52,8 +52,9 @@ class Components:
                 operations_email=self.settings.operations_email,
                 last_attempt=attempts,
             ).handlers()
-        return Worker(self.store, self.clock, handlers, max_attempts=attempts,
-                      base_delay=base_delay)
+        return Worker(
+            self.store, self.clock, handlers, max_attempts=attempts, base_delay=base_delay
+        )
 
 
 def build(

@@ -21,6 +21,7 @@ app.add_typer(journeys_app, name="journeys")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
+ABANDON_SWEEP_SECONDS = 60.0
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]
 
@@ -78,13 +79,20 @@ def _serve(
 
 def _work(components, poll: float, once: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Run due effects and abandon stale drafts until stopped (or, with once, until idle)."""
+    from wayline.runtime.worker import Wakeup
+
     runner = components.worker()
+    wakeup = Wakeup(components.store)
+    swept = 0.0
     while True:
-        done = runner.run_due() + components.service.abandon_stale()
+        done = runner.run_due()
+        if time.monotonic() - swept > ABANDON_SWEEP_SECONDS or once:
+            done += components.service.abandon_stale()
+            swept = time.monotonic()
         if once and done == 0:
             return
         if done == 0:
-            time.sleep(poll)
+            wakeup.wait(poll)
 
 
 def _start_in_process_worker(components) -> None:  # type: ignore[no-untyped-def]

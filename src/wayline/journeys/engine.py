@@ -331,6 +331,16 @@ def options_for(journey: Journey, state: JourneyState, spec: FieldSpec) -> list[
     return found + list(spec.options)
 
 
+def typed_in(state: JourneyState, spec: FieldSpec) -> bool:
+    """A choice whose options come from a source that could not answer is typed in instead,
+    when the definition says how to ask (`options_from.unavailable`): the journey goes on."""
+    dynamic = spec.options_from
+    if dynamic is None or dynamic.unavailable is None:
+        return False
+    entry = state.data.get(dynamic.source)
+    return entry is not None and bool(entry.get("error"))
+
+
 def data_needs(journey: Journey, state: JourneyState, step_name: str, answers: dict, now) -> list:
     """Sources a step's fields need that the state does not hold for the current answers."""
     step = journey.step(step_name)
@@ -352,9 +362,10 @@ def data_needs(journey: Journey, state: JourneyState, step_name: str, answers: d
 
 def _params(expressions: dict[str, str], scope: dict[str, Any]) -> dict[str, Any]:
     params = {}
+    prepared = condition_scope(scope, list(expressions.values())) if expressions else scope
     for name, source in expressions.items():
         try:
-            params[name] = evaluate(source, scope)
+            params[name] = evaluate(source, prepared)
         except (KeyError, TypeError, ValueError, RuntimeError):
             params[name] = None
     return params
@@ -651,7 +662,13 @@ def _validate_step(journey: Journey, state: JourneyState, step: StepSpec, raw: d
                     raise Invalid(spec.required)
                 value = [] if spec.type in ("file", "multiple_choice") else None
             else:
-                value = parse(spec, value, options_for(journey, state, spec), state.documents)
+                value = parse(
+                    spec,
+                    value,
+                    options_for(journey, state, spec),
+                    state.documents,
+                    typed_in=typed_in(state, spec),
+                )
             message = check_rules(spec, value, context(journey, state, parsed_scope, now))
             if message:
                 raise Invalid(message)

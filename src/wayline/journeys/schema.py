@@ -83,6 +83,11 @@ class DynamicOptions(Strict):
         default_factory=dict,
         description="Parameters for the source, each a CEL expression over answers.",
     )
+    unavailable: str | None = Field(
+        None,
+        description="When the source cannot answer, the customer types the answer instead "
+        "and sees this hint (e.g. 'We cannot show your policies just now: enter the number').",
+    )
 
 
 class Prefill(Strict):

@@ -191,8 +191,20 @@ PARSERS = {
 }
 
 
-def parse(spec: FieldSpec, raw: Any, options: list[Option], documents: dict[str, Any]) -> Any:
-    """Normalise a non-empty raw value, or raise Invalid with the customer-facing message."""
+def parse(
+    spec: FieldSpec,
+    raw: Any,
+    options: list[Option],
+    documents: dict[str, Any],
+    typed_in: bool = False,
+) -> Any:
+    """Normalise a non-empty raw value, or raise Invalid with the customer-facing message.
+    A choice `typed_in` (its options' source is down) takes what the customer types."""
+    if typed_in:
+        text = _text(spec, raw)
+        if len(text) > 100:
+            raise Invalid(f"{spec.label} must be 100 characters or fewer")
+        return text
     if spec.type == FieldType.SINGLE_CHOICE:
         return _single_choice(spec, raw, options)
     if spec.type == FieldType.MULTIPLE_CHOICE:

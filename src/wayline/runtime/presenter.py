@@ -32,9 +32,13 @@ def present(
         "created_at": state.created_at.isoformat(),
         "updated_at": state.updated_at.isoformat(),
         "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
+        "checks": {
+            name: {k: v for k, v in result.items() if k != "at"}
+            for name, result in state.checks.items()
+        },
+        "outcome": state.outcome,
         "events": [
-            {"type": e["type"], "at": e["at"], **({"step": e["step"]} if "step" in e else {})}
-            for e in events
+            {key: e[key] for key in ("type", "at", "step", "data") if key in e} for e in events
         ],
     }
 
@@ -102,7 +106,10 @@ def present_field(
         "applies": holds(spec.when, scope),
         "value": values.get(spec.name),
     }
-    if spec.type in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE):
+    if engine.typed_in(state, spec) and spec.options_from:
+        # The options' source is down: the customer is told, and types the answer instead.
+        body.update(type="text", hint=spec.options_from.unavailable, unavailable=True)
+    elif spec.type in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE):
         body["options"] = [
             o.model_dump(exclude_none=True) for o in engine.options_for(journey, state, spec)
         ]

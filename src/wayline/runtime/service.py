@@ -227,16 +227,16 @@ class JourneyService:
             self._load(connection, journey_id, customer_id)
             return store.document_records(connection, journey_id)
 
-    def apply(self, journey_id: str, command: Command, needs: Needs | None = None,
-              strict: bool = False) -> dict[str, Any]:
+    def apply(
+        self, journey_id: str, command: Command, needs: Needs | None = None, strict: bool = False
+    ) -> dict[str, Any]:
         """Run a command as the system (the effect worker): on the journey as it is now, for
         whichever customer owns it."""
         with self.store.read() as connection:
             owner = store.owner_of(connection, journey_id)
         if owner is None:
             raise NotFound(f"There is no journey '{journey_id}'")
-        return self._run(owner, journey_id, None, None, command, needs=needs,
-                         strict=strict).body
+        return self._run(owner, journey_id, None, None, command, needs=needs, strict=strict).body
 
     def system_state(self, journey_id: str) -> tuple[Journey, JourneyState]:
         """A journey's definition and state as they are now, for the system's own work."""
@@ -291,8 +291,11 @@ class JourneyService:
                     )
                     state = self._with_fetched(journey, state, fetched)
                     # What this call already fetched is used as it came, even a failure.
-                    missing = [n for n in (needs(journey, state, now) if needs else [])
-                               if n.source not in fetched]
+                    missing = [
+                        n
+                        for n in (needs(journey, state, now) if needs else [])
+                        if n.source not in fetched
+                    ]
                     if missing:
                         raise _NeedData(missing)
                     outcome = command(journey, state, now)

@@ -51,15 +51,23 @@ class Store:
         # in SQLite's busy handler, which polls by sleeping (up to 100 ms a time) and so leaves
         # the database idle while writers wait. Other processes still meet the busy timeout.
         self._one_writer = threading.RLock() if engine.dialect.name == "sqlite" else None
+        # Set when a transaction that queued effects commits: wakes workers of this process
+        # at once (PostgreSQL also tells workers elsewhere, with NOTIFY).
+        self.effects_queued = threading.Event()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction; commits on success, rolls back on any error."""
+        queued = False
         try:
             with self._one_writer or nullcontext(), self.engine.begin() as connection:
+                connection.info.pop(EFFECTS_QUEUED, None)
                 yield connection
+                queued = connection.info.pop(EFFECTS_QUEUED, False)
         except IntegrityError as error:
             raise DuplicateKey(str(error.orig)) from error
+        if queued:
+            self.effects_queued.set()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -296,6 +304,10 @@ def events_of(connection: Connection, journey_id: str) -> list[dict[str, Any]]:
     return [row.body for row in rows]
 
 
+EFFECTS_QUEUED = "wayline.effects_queued"
+NOTIFY_CHANNEL = "wayline_effects"
+
+
 def enqueue_effects(
     connection: Connection, journey_id: str, effects: tuple[EffectRequest, ...], now: datetime
 ) -> None:
@@ -319,6 +331,10 @@ def enqueue_effects(
                 "updated_at": now,
             },
         )
+        if effect.not_before is None:
+            connection.info[EFFECTS_QUEUED] = True
+    if connection.info.get(EFFECTS_QUEUED) and connection.dialect.name == "postgresql":
+        connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered when this commits
 
 
 # --- idempotency -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from wayline.observability import metrics
 from wayline.runtime import tables
 from wayline.runtime.clock import Clock
 from wayline.runtime.database import is_sqlite
-from wayline.runtime.store import Store
+from wayline.runtime.store import NOTIFY_CHANNEL, Store
 
 log = structlog.get_logger("wayline.worker")
 
@@ -149,6 +149,49 @@ class Worker:
             connection.execute(
                 update(tables.effects).where(tables.effects.c.id == effect_id).values(**values)
             )
+
+
+class Wakeup:
+    """Wait until effects may be due: a commit that queued some in this process, a NOTIFY from
+    PostgreSQL for commits anywhere else, or the timeout (timers, retries, lost wake-ups)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._listener: Any = None
+
+    def wait(self, timeout: float) -> None:
+        if self.store.engine.dialect.name == "postgresql":
+            self._wait_for_notify(timeout)
+        else:
+            self.store.effects_queued.wait(timeout)
+        self.store.effects_queued.clear()
+
+    def _wait_for_notify(self, timeout: float) -> None:
+        if self.store.effects_queued.is_set():
+            return
+        try:
+            listener = self._listen()
+            for _ in listener.notifies(timeout=timeout, stop_after=1):
+                break
+        except Exception as error:  # a dropped connection: listen again next time
+            log.warning("worker.listen_failed", error=type(error).__name__)
+            self.close()
+            self.store.effects_queued.wait(min(timeout, 1.0))
+
+    def _listen(self) -> Any:
+        if self._listener is None or self._listener.closed:
+            import psycopg
+
+            url = self.store.engine.url.set(drivername="postgresql")
+            self._listener = psycopg.connect(url.render_as_string(hide_password=False),
+                                             autocommit=True)
+            self._listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return self._listener
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
 
 
 def retry_dead(store: Store, clock: Clock, effect_id: str | None = None) -> int:

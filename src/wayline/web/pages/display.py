@@ -20,6 +20,13 @@ STATUS_WORDS = {
 }
 
 
+OUTCOME_WORDS = {
+    "approved": "approved",
+    "referred": "passed to a claims handler",
+    "not_covered": "not covered by your policy",
+}
+
+
 def long_date(text: str) -> str:
     try:
         day = date.fromisoformat(text)
@@ -75,5 +82,17 @@ def event_words(journey: Journey, event: dict[str, Any]) -> str:
         "decision.made": "We made a decision",
         "journey.closed": "It was closed",
         "journey.abandoned": "It was not finished in time and was closed",
+        "check.completed": "We completed a check",
+        "payment.sent": "We sent your payment",
+        "notification.sent": "We sent you a message",
+        "booking.made": "We booked your car in with the repairer",
+        "deadline.breached": "We are late: we have asked our team to deal with it urgently",
     }
+    data = event.get("data") or {}
+    if kind == "decision.made" and data.get("outcome"):
+        return f"We made a decision: {OUTCOME_WORDS.get(data['outcome'], data['outcome'])}"
+    if kind == "notification.sent" and data.get("channel"):
+        return (
+            "We sent you an email" if data["channel"] == "email" else "We sent you a text message"
+        )
     return words.get(kind, kind.replace(".", " ").replace("_", " ").capitalize())

@@ -98,6 +98,15 @@ def step_fields(
     views: dict[str, FieldView] = {}
     top: list[FieldView] = []
     for spec in step.fields:
+        if engine.typed_in(state, spec) and spec.options_from:
+            # The options' source is down: ask for the answer as text, and say why.
+            spec = spec.model_copy(
+                update={
+                    "type": FieldType.TEXT,
+                    "options_from": None,
+                    "hint": spec.options_from.unavailable,
+                }
+            )
         depends_here = spec.when is not None and any(f"answers.{n}" in spec.when for n in own)
         if spec.when and not depends_here and not holds(spec.when, scope):
             continue

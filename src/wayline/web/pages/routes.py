@@ -18,7 +18,7 @@ from wayline.journeys.schema import FieldType
 from wayline.runtime.service import Conflict, JourneyService
 from wayline.sandbox.dataset import CUSTOMERS
 from wayline.web.pages import forms
-from wayline.web.pages.display import STATUS_WORDS, answer_text, event_words
+from wayline.web.pages.display import OUTCOME_WORDS, STATUS_WORDS, answer_text, event_words
 from wayline.web.pages.render import render, step_fields
 from wayline.web.uploads import accept_upload
 
@@ -404,7 +404,15 @@ def _render_check_answers(
             }
             for spec in engine.visible_fields(journey, state, step, state.answers, now)
         ]
-        sections.append({"step": step, "rows": rows})
+        warnings = [
+            result["reason"]
+            for check in journey.definition.checks
+            if check.at == f"step:{step.name}"
+            and check.on_fail == "warn"
+            and (result := state.checks.get(check.name))
+            and not result["passed"]
+        ]
+        sections.append({"step": step, "rows": rows, "warnings": warnings})
     return render(
         request,
         "check_answers.html",
@@ -445,6 +453,7 @@ def status(request: Request, journey_id: str, customer: Customer, svc: Service) 
         journey=journey,
         view=view,
         events=list(reversed(events)),
+        outcome_words=OUTCOME_WORDS.get((view["outcome"] or {}).get("outcome", ""), ""),
         status_words=STATUS_WORDS.get(view["status"], view["status"]),
     )
 
