@@ -117,10 +117,10 @@ def _print_demo_banner(host: str, port: int, partners: dict[str, str]) -> None:
 
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     console.print(f"[bold]Wayline demo[/] on http://{shown}:{port}/")
-    console.print(
-        f"  API: http://{shown}:{port}/docs   OpenAPI: http://{shown}:{port}/openapi.json"
-    )
-    console.print('  Sign in: POST /auth/demo {"customer": "alex"}')
+    console.print(f"  Open http://{shown}:{port}/ and sign in as Alex, Sam or Jordan.")
+    console.print(f"  API: http://{shown}:{port}/docs  (OpenAPI: /openapi.json)")
+    console.print('  API sign-in: POST /auth/demo {"customer": "alex"}; then send the wayline_csrf')
+    console.print("  cookie's value as the X-CSRF-Token header on every change.")
     table = Table("sign-in id", "name", "situation")
     situations = {
         "alex": "one active comprehensive policy; banks with us",
