@@ -58,12 +58,13 @@ def _serve(
 ) -> None:
     import uvicorn
 
+    from wayline.observability import tracing
     from wayline.observability.logging import configure
     from wayline.web.app import create_app
-
-    configure(settings.log_level)
     from wayline.web.theme import ThemeError
 
+    configure(settings.log_level)
+    tracing.configure(settings.tracing)
     components = _build(settings, migrate, partner_urls)
     try:
         application = create_app(components)
@@ -213,10 +214,12 @@ def worker(
 ) -> None:
     """Run queued effects (the outbox) with retries and a dead-letter state, and abandon
     drafts past their time limit."""
+    from wayline.observability import tracing
     from wayline.observability.logging import configure
 
     settings = _settings()
     configure(settings.log_level)
+    tracing.configure(settings.tracing)
     _work(_build(settings, migrate=False), poll=poll, once=once)
 
 

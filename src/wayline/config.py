@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
     log_level: str = "INFO"
+    tracing: str | None = Field(None, description="Where spans go: console, or none.")
     benchmark_endpoint: bool = Field(False, description="Expose the bare-write baseline route.")
     secure_cookies: bool = Field(False, description="Send cookies over HTTPS only (production).")
     connectors: Path | None = Field(
