@@ -53,7 +53,12 @@ class Components:
                 last_attempt=attempts,
             ).handlers()
         return Worker(
-            self.store, self.clock, handlers, max_attempts=attempts, base_delay=base_delay
+            self.store,
+            self.clock,
+            handlers,
+            max_attempts=attempts,
+            base_delay=base_delay,
+            concurrency=self.settings.worker_concurrency,
         )
 
 

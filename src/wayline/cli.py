@@ -80,20 +80,27 @@ def _serve(
 
 def _work(components, poll: float, once: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Run due effects and abandon stale drafts until stopped (or, with once, until idle)."""
+    import threading
+
     from wayline.runtime.worker import Wakeup
 
     runner = components.worker()
+    if once:
+        while runner.run_due() + components.service.abandon_stale():
+            pass
+        return
+    swept = [0.0]
+
+    def sweep() -> None:
+        if time.monotonic() - swept[0] > ABANDON_SWEEP_SECONDS:
+            components.service.abandon_stale()
+            swept[0] = time.monotonic()
+
     wakeup = Wakeup(components.store)
-    swept = 0.0
-    while True:
-        done = runner.run_due()
-        if time.monotonic() - swept > ABANDON_SWEEP_SECONDS or once:
-            done += components.service.abandon_stale()
-            swept = time.monotonic()
-        if once and done == 0:
-            return
-        if done == 0:
-            wakeup.wait(poll)
+    try:
+        runner.run_forever(wakeup, threading.Event(), poll=poll, on_idle=sweep)
+    finally:
+        wakeup.close()
 
 
 def _start_in_process_worker(components) -> None:  # type: ignore[no-untyped-def]

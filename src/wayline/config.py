@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     public_url: str = Field("http://localhost:8000", description="Where customers reach us.")
     operations_email: str = "claims-operations@example.com"
     effect_max_attempts: int = Field(8, ge=1)
+    worker_concurrency: int = Field(16, ge=1, le=256, description="Effects run at once.")
 
     # The brand theme; colours are checked for contrast when the app starts.
     organisation: str = "Wayline Insurance"

@@ -38,3 +38,9 @@ DATA_SOURCE_FAILURES = Counter(
 EFFECTS_RUN = Counter(
     "wayline_effects_total", "Effects run by the worker, by kind and result.", ["kind", "result"]
 )
+EFFECT_START_DELAY = Histogram(
+    "wayline_effect_start_delay_seconds",
+    "From an effect becoming due (the commit that queued it) to its first attempt starting.",
+    ["kind"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
+)

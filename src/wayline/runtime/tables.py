@@ -84,6 +84,7 @@ effects = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("available_at", Stamp, nullable=False),
     Column("locked_until", Stamp),
+    Column("started_at", Stamp),
     Column("last_error", Text),
     Column("created_at", Stamp, nullable=False),
     Column("updated_at", Stamp, nullable=False),

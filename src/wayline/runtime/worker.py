@@ -9,19 +9,21 @@ registered by the partners issue; a kind with no handler waits in the queue, unt
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from wayline.observability import metrics
 from wayline.runtime import tables
 from wayline.runtime.clock import Clock
 from wayline.runtime.database import is_sqlite
-from wayline.runtime.store import NOTIFY_CHANNEL, Store
+from wayline.runtime.store import NOTIFY_CHANNEL, Store, aware
 
 log = structlog.get_logger("wayline.worker")
 
@@ -49,6 +51,7 @@ class Worker:
         base_delay: float = 1.0,
         lease: float = 60.0,
         batch: int = 20,
+        concurrency: int = 1,
     ):
         self.store = store
         self.clock = clock
@@ -57,28 +60,61 @@ class Worker:
         self.base_delay = base_delay
         self.lease = timedelta(seconds=lease)
         self.batch = batch
+        # Effects mostly wait on partners, so one process runs several at once in threads.
+        self.concurrency = max(1, concurrency)
 
     def run_due(self) -> int:
         """Claim and run what is due now; return how many effects were run."""
         claimed = self.claim()
-        for effect in claimed:
-            self._run(effect)
+        if self.concurrency == 1 or len(claimed) <= 1:
+            for effect in claimed:
+                self._run(effect)
+        else:
+            with ThreadPoolExecutor(min(self.concurrency, len(claimed))) as pool:
+                list(pool.map(self._run, claimed))
         return len(claimed)
 
-    def claim(self) -> list[Effect]:
+    def run_forever(
+        self,
+        wakeup: Wakeup,
+        stop: threading.Event,
+        poll: float = 0.5,
+        on_idle: Callable[[], object] | None = None,
+    ) -> None:
+        """Keep up to `concurrency` effects running; claim more as each finishes, and sleep
+        until woken (a commit that queued effects) when there is nothing to do."""
+        in_flight: set[Future] = set()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="effect") as pool:
+            while not stop.is_set():
+                free = self.concurrency - len(in_flight)
+                claimed = self.claim(limit=min(free, self.batch)) if free else []
+                in_flight |= {pool.submit(self._run, effect) for effect in claimed}
+                if claimed:
+                    continue
+                if in_flight:
+                    finished, in_flight = wait(in_flight, timeout=0.01, return_when=FIRST_COMPLETED)
+                    if finished:
+                        continue  # a slot is free: look for more work at once
+                if on_idle is not None:
+                    on_idle()
+                if not in_flight:
+                    wakeup.wait(poll)
+            wait(in_flight)
+
+    def claim(self, limit: int | None = None) -> list[Effect]:
         if not self.handlers:
             return []
         now = self.clock.now()
         e = tables.effects.c
         query = (
-            select(e.id, e.journey_id, e.kind, e.key, e.params, e.attempts)
+            select(e.id, e.journey_id, e.kind, e.key, e.params, e.attempts, e.available_at)
             .where(
                 e.status.in_(("pending", "running")),
                 e.available_at <= now,
                 e.kind.in_(sorted(self.handlers)),
             )
             .order_by(e.available_at)
-            .limit(self.batch)
+            .limit(limit or self.batch)
         )
         with self.store.write() as connection:
             if not is_sqlite(connection.engine):
@@ -94,8 +130,13 @@ class Worker:
                         available_at=now + self.lease,
                         attempts=e.attempts + 1,
                         updated_at=now,
+                        started_at=func.coalesce(e.started_at, now),
                     )
                 )
+        for row in rows:
+            if row.attempts == 0:  # how long the first attempt waited after becoming due
+                waited = (now - aware(row.available_at)).total_seconds()  # type: ignore[operator]
+                metrics.EFFECT_START_DELAY.labels(row.kind).observe(max(waited, 0.0))
         return [Effect(r.id, r.journey_id, r.kind, r.key, r.params, r.attempts + 1) for r in rows]
 
     def _run(self, effect: Effect) -> None:
@@ -183,8 +224,9 @@ class Wakeup:
             import psycopg
 
             url = self.store.engine.url.set(drivername="postgresql")
-            self._listener = psycopg.connect(url.render_as_string(hide_password=False),
-                                             autocommit=True)
+            self._listener = psycopg.connect(
+                url.render_as_string(hide_password=False), autocommit=True
+            )
             self._listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
         return self._listener
 
