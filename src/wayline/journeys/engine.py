@@ -17,6 +17,7 @@ from typing import Any
 
 import cel
 import jmespath
+import jmespath.exceptions
 
 from wayline.journeys.expressions import ExpressionError, compile_expression, evaluate, holds
 from wayline.journeys.loader import Journey
@@ -218,26 +219,55 @@ def context(journey: Journey, state: JourneyState, answers: dict[str, Any], now:
 def condition_scope(scope: dict[str, Any], conditions: Iterable[str | None]) -> Any:
     """`scope` converted to CEL values once, for checking several conditions against it
     with `holds`: converting a scope costs a hundred times more than checking a condition.
-    Only the variables the conditions name are converted."""
-    used = _variables(tuple(conditions))
-    needed = {name: value for name, value in scope.items() if used is None or name in used}
+    Only what the conditions read is converted (see `_reads`)."""
+    needed = _projected(scope, _reads(tuple(conditions)))
     try:
         return cel.Context(needed)
     except (TypeError, ValueError, OverflowError):  # let `holds` meet the error, as before
         return needed
 
 
+Reads = dict[str, frozenset[str] | None]
+
+
 @lru_cache(maxsize=1024)
-def _variables(conditions: tuple[str | None, ...]) -> frozenset[str] | None:
-    """The variables some of the conditions read; None if one does not compile."""
-    used: set[str] = set()
+def _reads(conditions: tuple[str | None, ...]) -> Reads | None:
+    """What the conditions read: for each variable they name, the members they take from it
+    when they only ever write `variable.member` (answers.incident_type, data.customer), or
+    None when they use it otherwise (whole, indexed, a macro such as `answers.exists(...)`).
+    None altogether when a condition does not compile."""
+    reads: dict[str, set[str] | None] = {}
     for source in conditions:
-        if source is not None:
-            try:
-                used.update(compile_expression(source).variables())
-            except ExpressionError:
-                return None
-    return frozenset(used)
+        if source is None:
+            continue
+        try:
+            variables = compile_expression(source).variables()
+        except ExpressionError:
+            return None
+        for variable in variables:
+            uses = re.findall(rf"(?<![\w.]){variable}\b", source)
+            members = re.findall(rf"(?<![\w.]){variable}\s*\.\s*([A-Za-z_]\w*)\b(?!\s*\()", source)
+            known = reads.get(variable, set())
+            if known is None or not members or len(members) != len(uses):
+                reads[variable] = None
+            else:
+                reads[variable] = known | set(members)
+    return {name: None if m is None else frozenset(m) for name, m in reads.items()}
+
+
+def _projected(scope: dict[str, Any], reads: Reads | None) -> dict[str, Any]:
+    """The part of `scope` that conditions with these reads can see."""
+    if reads is None:
+        return dict(scope)
+    found = {}
+    for name, members in reads.items():
+        if name not in scope:
+            continue
+        value = scope[name]
+        if members is not None and isinstance(value, dict):
+            value = {member: value[member] for member in members if member in value}
+        found[name] = value
+    return found
 
 
 class _Unhashable(Exception):
@@ -272,11 +302,9 @@ def applicable_steps(journey: Journey, state: JourneyState, now: datetime) -> li
     if all(condition is None for condition in conditions):
         return list(journey.steps)
     scope = context(journey, state, state.answers, now)
-    used = _variables(conditions)
     key: tuple | None
     try:
-        read = [(name, _frozen(v)) for name, v in scope.items() if used is None or name in used]
-        key = (conditions, *read)
+        key = (conditions, _frozen(_projected(scope, _reads(conditions))))
     except _Unhashable:
         key = None
     found = _applicable_memo.get(key) if key is not None else None
@@ -316,16 +344,27 @@ def visible_fields(journey: Journey, state: JourneyState, step: StepSpec, answer
     return [spec for spec in step.fields if holds(spec.when, scope)]
 
 
+def search(expression: str, data: Any) -> Any:
+    """JMESPath over partner data. Data missing, or not of the shape the expression expects,
+    finds nothing: a partner's odd answer must not break a customer's journey."""
+    if data is None:
+        return None
+    try:
+        return jmespath.search(expression, data)
+    except jmespath.exceptions.JMESPathError:
+        return None
+
+
 def options_for(journey: Journey, state: JourneyState, spec: FieldSpec) -> list[Option]:
     """Static options plus those a data source offers at run time (dynamic first)."""
     found: list[Option] = []
     dynamic = spec.options_from
     if dynamic and dynamic.source in state.data:
-        items = jmespath.search(dynamic.items, state.data[dynamic.source].get("value") or {}) or []
+        items = search(dynamic.items, state.data[dynamic.source].get("value")) or []
         for item in items if isinstance(items, list) else []:
-            value = jmespath.search(dynamic.value, item)
-            label = jmespath.search(dynamic.label, item)
-            hint = jmespath.search(dynamic.hint, item) if dynamic.hint else None
+            value = search(dynamic.value, item)
+            label = search(dynamic.label, item)
+            hint = search(dynamic.hint, item) if dynamic.hint else None
             if value is not None and label is not None:
                 found.append(Option(value=str(value), label=str(label), hint=hint))
     return found + list(spec.options)
@@ -439,7 +478,7 @@ def _prefill(journey: Journey, state: JourneyState) -> dict[str, dict[str, Any]]
         if binding is None or binding.source not in state.data:
             continue
         entry = state.data[binding.source]
-        value = jmespath.search(binding.expression, entry.get("value") or {})
+        value = search(binding.expression, entry.get("value"))
         if value in (None, False, "", []):
             continue
         found[spec.name] = {

@@ -121,10 +121,47 @@ def step_fields(
             else [],
         )
         views[spec.name] = view
-        reveal = REVEAL.match(spec.when or "")
-        parent = views.get(reveal.group(1)) if reveal else None
-        if parent is not None and parent.spec.type == FieldType.SINGLE_CHOICE:
-            parent.nested.setdefault(reveal.group(2), []).append(view)  # type: ignore[union-attr]
+        reveal = (
+            _revealed_by(journey, state, spec, views, own, values, now) if depends_here else None
+        )
+        if reveal is not None:
+            views[reveal[0]].nested.setdefault(reveal[1], []).append(view)
         else:
             top.append(view)
     return top
+
+
+def _revealed_by(
+    journey: Journey,
+    state: JourneyState,
+    spec: FieldSpec,
+    views: dict[str, FieldView],
+    own: set[str],
+    values: dict,
+    now,
+) -> tuple[str, str] | None:
+    """The radio (field, option) that reveals a field: its condition reads one earlier choice
+    of this step and holds for exactly one of that choice's options. Conditions such as
+    `answers.payout_account == "different" || !has(data.customer.accounts)` count too: they
+    are tried with each option chosen in turn."""
+    reveal = REVEAL.match(spec.when or "")
+    if reveal is not None:
+        parent = views.get(reveal.group(1))
+        if parent is not None and parent.spec.type == FieldType.SINGLE_CHOICE:
+            return reveal.group(1), reveal.group(2)
+        return None
+    read = [name for name in own if f"answers.{name}" in (spec.when or "")]
+    parent = views.get(read[0]) if len(read) == 1 else None
+    if parent is None or parent.spec.type != FieldType.SINGLE_CHOICE:
+        return None
+    holding = [
+        option.value
+        for option in parent.options
+        if holds(
+            spec.when,
+            engine.context(
+                journey, state, {**state.answers, **values, parent.spec.name: option.value}, now
+            ),
+        )
+    ]
+    return (parent.spec.name, holding[0]) if len(holding) == 1 else None

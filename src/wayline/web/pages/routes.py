@@ -331,6 +331,11 @@ def _render_step(
     assert spec is not None
     documents = svc.documents(state.customer_id, state.id)
     fields = step_fields(journey, state, spec, values, shown, errors, documents, svc.clock.now())
+    # A page of one question (fields it reveals aside) that the step is named after asks it
+    # as the page's heading; the step's hint then belongs to that question.
+    single = len(fields) == 1 and fields[0].spec.label == spec.title
+    if single and spec.hint and not fields[0].spec.hint:
+        fields[0].spec = fields[0].spec.model_copy(update={"hint": spec.hint})
     return render(
         request,
         "step.html",
@@ -339,6 +344,7 @@ def _render_step(
         journey_id=state.id,
         step=spec,
         fields=fields,
+        single=single,
         errors=errors,
         revision=revision,
         change=change,

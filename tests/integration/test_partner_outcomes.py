@@ -1,0 +1,308 @@
+"""Claims through the API and the effect worker, with the partners as real HTTP services on
+loopback: prefill from partners, checks, the decision, payouts, notifications and deadlines."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from journey_api import Api, field_of, incident, png_bytes
+
+from wayline.bootstrap import Components, build
+from wayline.config import Settings
+from wayline.runtime.clock import FixedClock
+from wayline.sandbox.server import Sandbox
+from wayline.web.app import create_app
+
+BREAKER_RESET = 0.3
+ACTIVE = {"alex": "MTR-100001", "sam": "MTR-100002", "jordan": "MTR-100004"}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    running = Sandbox().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(autouse=True)
+def calm(sandbox: Sandbox) -> Iterator[None]:
+    """Every test starts and ends with partners that answer at once and never fail."""
+    for url in sandbox.urls().values():
+        httpx.put(f"{url}/_sandbox/faults", json={})
+    yield
+    for url in sandbox.urls().values():
+        httpx.put(f"{url}/_sandbox/faults", json={})
+
+
+def faults(sandbox: Sandbox, partner: str, **settings: Any) -> None:
+    response = httpx.put(f"{sandbox.urls()[partner]}/_sandbox/faults", json=settings)
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def system(
+    make_settings: Callable[..., Settings], sandbox: Sandbox, clock: FixedClock, tmp_path: Path
+) -> Iterator[Components]:
+    # Quick retries and a breaker that resets fast, so tests need not wait.
+    connectors = tmp_path / "connectors.yaml"
+    connectors.write_text(
+        yaml.safe_dump(
+            {
+                "defaults": {
+                    "retries": 2,
+                    "backoff_base": 0.001,
+                    "backoff_max": 0.005,
+                    "breaker_failures": 5,
+                    "breaker_reset": BREAKER_RESET,
+                },
+                "partners": {name: {"base_url": url} for name, url in sandbox.urls().items()},
+            }
+        )
+    )
+    settings = make_settings(operations_email="ops@example.com", connectors=connectors)
+    components = build(settings, migrate=True, clock=clock)
+    yield components
+    components.store.engine.dispose()
+    if components.partners:
+        components.partners.close()
+
+
+@pytest.fixture
+def customer(system: Components) -> Iterator[Callable[[str], Api]]:
+    app = create_app(system)
+    opened: list[TestClient] = []
+
+    def make(name: str) -> Api:
+        http = TestClient(app)
+        opened.append(http)
+        return Api(http).sign_in(name)
+
+    yield make
+    for http in opened:
+        http.close()
+
+
+def drain(system: Components, rounds: int = 30) -> None:
+    worker = system.worker(base_delay=0.001)
+    for _ in range(rounds):
+        if worker.run_due() == 0:
+            return
+
+
+def claim(
+    api: Api,
+    *,
+    policy: str | None = None,
+    incident_type: str = "glass",
+    settlement: str = "cash",
+    amount: str = "850",
+    payment: dict | None = None,
+) -> dict[str, Any]:
+    journey = api.start()
+    journey = api.step(journey, "policy", {"policy_number": policy or ACTIVE[api.customer]})
+    journey = api.step(journey, "incident", incident(incident_type))
+    journey = api.step(journey, "photos", {"damage_photos": [api.upload(journey, "damage_photos")]})
+    if settlement == "cash":
+        estimate = api.upload(journey, "estimate_document", png_bytes())
+        journey = api.step(
+            journey,
+            "settlement",
+            {"settlement": "cash", "estimate_amount": amount, "estimate_document": [estimate]},
+        )
+        if payment is None:
+            payment = {"payout_account": field_of(journey, "payout_account")["value"]}
+        journey = api.step(journey, "payment-details", payment)
+    else:
+        repairer = field_of(journey, "repairer_id")["options"][0]["value"]
+        journey = api.step(
+            journey, "settlement", {"settlement": "repairer", "repairer_id": repairer}
+        )
+    return api.submit(journey)
+
+
+def messages_for(sandbox: Sandbox, reference: str) -> list[dict[str, Any]]:
+    sent = httpx.get(f"{sandbox.urls()['notification_provider']}/messages").json()
+    return [m for m in sent if reference in m["body"] or reference in (m.get("subject") or "")]
+
+
+def payouts_for(sandbox: Sandbox, reference: str) -> list[dict[str, Any]]:
+    paid = httpx.get(f"{sandbox.urls()['payment_provider']}/payouts").json()
+    return [p for p in paid if p["reference"] == reference]
+
+
+def types(journey: dict[str, Any]) -> list[str]:
+    return [event["type"] for event in journey["events"]]
+
+
+def test_alex_glass_cash_claim_is_approved_paid_once_and_told(system, customer, sandbox):
+    alex = customer("alex")
+    sent = claim(alex, amount="850")
+    drain(system)
+    journey = alex.journey(sent["id"])
+    assert journey["status"] == "decided"
+    assert journey["outcome"]["outcome"] == "approved"
+    assert types(journey).count("check.completed") == 3
+    assert types(journey).count("payment.sent") == 1
+    payouts = payouts_for(sandbox, sent["reference"])
+    assert [(p["amount_pence"], p["account_ending"]) for p in payouts] == [(85000, "9911")]
+    messages = messages_for(sandbox, sent["reference"])
+    assert {(m["channel"], m["to"]) for m in messages} == {
+        ("email", "alex@example.com"),
+        ("sms", "+44 7700 900001"),
+    }
+    subjects = {m["subject"] for m in messages if m["channel"] == "email"}
+    assert subjects == {
+        f"We have received your claim {sent['reference']}",
+        f"Update on your claim {sent['reference']}",
+        f"We have paid your claim {sent['reference']}",
+    }
+    assert types(journey).count("notification.sent") == 6
+    page = httpx.get(f"{sandbox.urls()['notification_provider']}/").text
+    assert sent["reference"] in page
+
+
+def test_jordan_is_referred_with_the_fraud_bureau_marker(system, customer, sandbox):
+    jordan = customer("jordan")
+    sent = claim(jordan, settlement="repairer")
+    drain(system)
+    journey = jordan.journey(sent["id"])
+    assert journey["status"] == "in_review"
+    assert journey["outcome"]["outcome"] == "referred"
+    assert journey["outcome"]["reasons"] == [
+        "The fraud bureau holds a risk marker that a claims handler needs to review"
+    ]
+    assert payouts_for(sandbox, sent["reference"]) == []
+    assert "booking.made" not in types(journey)
+
+
+def test_an_approved_repairer_claim_is_booked_once(system, customer, sandbox):
+    alex = customer("alex")
+    sent = claim(alex, settlement="repairer")
+    drain(system)
+    drain(system)
+    journey = alex.journey(sent["id"])
+    assert journey["outcome"]["outcome"] == "approved"
+    assert types(journey).count("booking.made") == 1
+    bookings = httpx.get(f"{sandbox.urls()['repairer_network']}/bookings").json()
+    assert [b["registration"] for b in bookings if b["reference"] == sent["reference"]] == [
+        "AB12 CDE"
+    ]
+
+
+def test_sam_on_the_lapsed_policy_is_not_covered_with_the_reason_shown(system, customer):
+    sam = customer("sam")
+    sent = claim(
+        sam,
+        policy="MTR-100003",
+        payment={
+            "account_holder": "Sam Patel",
+            "sort_code": "40-47-84",
+            "account_number": "70872490",
+        },
+    )
+    drain(system)
+    journey = sam.journey(sent["id"])
+    assert journey["status"] == "decided"
+    assert journey["outcome"]["outcome"] == "not_covered"
+    assert journey["outcome"]["reasons"] == [
+        "Your policy was not active on the date of the incident",
+        "Your policy covers damage to other people and their property, not to your own car",
+    ]
+    page = sam.http.get(f"/journeys/{sent['id']}/status", headers={"accept": "text/html"})
+    assert "not covered by your policy" in page.text
+    assert "Your policy was not active on the date of the incident" in page.text
+
+
+def test_a_payee_name_that_does_not_match_is_a_warning_then_a_referral(system, customer):
+    sam = customer("sam")
+    journey = sam.start()
+    journey = sam.step(journey, "policy", {"policy_number": "MTR-100002"})
+    journey = sam.step(journey, "incident", incident("glass"))
+    journey = sam.step(journey, "photos", {"damage_photos": [sam.upload(journey, "damage_photos")]})
+    estimate = sam.upload(journey, "estimate_document")
+    journey = sam.step(
+        journey,
+        "settlement",
+        {"settlement": "cash", "estimate_amount": "400", "estimate_document": [estimate]},
+    )
+    journey = sam.step(
+        journey,
+        "payment-details",
+        {"account_holder": "Someone Else", "sort_code": "40-47-84", "account_number": "70872490"},
+    )
+    assert journey["current_step"]["name"] == "check-answers"  # warned, not stopped
+    assert journey["checks"]["confirmation_of_payee"]["passed"] is False
+    page = sam.http.get(f"/journeys/{journey['id']}/check-answers", headers={"accept": "text/html"})
+    assert "does not match the name on that account" in page.text
+    sent = sam.submit(journey)
+    drain(system)
+    decided = sam.journey(sent["id"])
+    assert decided["outcome"]["outcome"] == "referred"
+    assert (
+        "The name given for the payment account did not match the account"
+        in (decided["outcome"]["reasons"])
+    )
+
+
+def test_with_the_policy_system_down_the_customer_types_the_policy_number(
+    system, customer, sandbox
+):
+    faults(sandbox, "policy_administration", outage_seconds=60)
+    alex = customer("alex")
+    journey = alex.start()
+    policy = field_of(journey, "policy_number")
+    assert policy["type"] == "text"
+    assert policy["unavailable"] is True
+    assert "cannot show your policies just now" in policy["hint"]
+    page = alex.http.get(f"/journeys/{journey['id']}/steps/policy", headers={"accept": "text/html"})
+    assert 'type="text"' in page.text and "cannot show your policies" in page.text
+    journey = alex.step(journey, "policy", {"policy_number": "MTR-100001"})
+    assert journey["answers"]["policy_number"] == "MTR-100001"
+    metrics = alex.http.get("/metrics").text
+    assert re.search(r'wayline_data_source_failures_total\{source="policies"\} [1-9]', metrics)
+
+
+def test_a_missed_payout_deadline_is_counted_and_escalated(system, customer, sandbox, clock):
+    faults(sandbox, "payment_provider", error_rate=1.0, after_effect_share=0.0)
+    alex = customer("alex")
+    sent = claim(alex)
+    drain(system)
+    journey = alex.journey(sent["id"])
+    assert journey["outcome"]["outcome"] == "approved"
+    assert "payment.sent" not in types(journey)
+    clock.advance(timedelta(minutes=16))
+    drain(system)
+    journey = alex.journey(sent["id"])
+    assert "deadline.breached" in types(journey)
+    escalations = [
+        m
+        for m in httpx.get(f"{sandbox.urls()['notification_provider']}/messages").json()
+        if m["to"] == "ops@example.com" and sent["id"] in m["body"]
+    ]
+    assert len(escalations) == 1
+    metrics = alex.http.get("/metrics").text
+    assert re.search(
+        r'wayline_deadline_breaches_total\{journey="motor-claim",kind="payout"\} '
+        r"[1-9]",
+        metrics,
+    )
+    faults(sandbox, "payment_provider")
+    clock.advance(timedelta(minutes=5))
+    time.sleep(BREAKER_RESET)  # the payment provider's breaker opened: let a trial through
+    drain(system)
+    assert len(payouts_for(sandbox, sent["reference"])) == 1  # paid late, but paid once
+    assert types(alex.journey(sent["id"])).count("payment.sent") == 1
