@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from wayline.observability import metrics
 from wayline.runtime import tables
@@ -39,6 +39,42 @@ class Effect:
 
 
 Handler = Callable[[Effect], None]
+
+# The worker's statements, built once: building a SQLAlchemy statement costs several times more
+# than running a built one with new parameters, and the worker runs them for every effect.
+_effect = tables.effects.c
+_STAMP = _effect.available_at.type
+_DUE = (
+    select(
+        _effect.id,
+        _effect.journey_id,
+        _effect.kind,
+        _effect.key,
+        _effect.params,
+        _effect.attempts,
+        _effect.available_at,
+    )
+    .where(
+        _effect.status.in_(("pending", "running")),
+        _effect.available_at <= bindparam("now", type_=_STAMP),
+        _effect.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .order_by(_effect.available_at)
+    .limit(bindparam("limit"))
+)
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
+_LEASE = (
+    update(tables.effects)
+    .where(_effect.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status="running",
+        available_at=bindparam("leased_until", type_=_STAMP),
+        attempts=_effect.attempts + 1,
+        updated_at=bindparam("now", type_=_STAMP),
+        started_at=func.coalesce(_effect.started_at, bindparam("now", type_=_STAMP)),
+    )
+)
+_FINISH = update(tables.effects).where(_effect.id == bindparam("effect_id"))
 
 
 class Worker:
@@ -81,57 +117,49 @@ class Worker:
         poll: float = 0.5,
         on_idle: Callable[[], object] | None = None,
     ) -> None:
-        """Keep up to `concurrency` effects running; claim more as each finishes, and sleep
-        until woken (a commit that queued effects) when there is nothing to do."""
+        """Keep up to `concurrency` effects running. Claim when a slot is free and work may be
+        due: at the start, after a commit that queued effects (woken at once, even while
+        effects run), after a claim that filled every slot it asked for (there may be more),
+        and every `poll` seconds without news (timers, retries, expired leases)."""
         in_flight: set[Future] = set()
+        maybe_due = True
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="effect") as pool:
             while not stop.is_set():
+                if wakeup.pending():
+                    maybe_due = True
                 free = self.concurrency - len(in_flight)
-                claimed = self.claim(limit=min(free, self.batch)) if free else []
-                in_flight |= {pool.submit(self._run, effect) for effect in claimed}
-                if claimed:
+                if free and maybe_due:
+                    wanted = min(free, self.batch)
+                    claimed = self.claim(limit=wanted)
+                    in_flight |= {pool.submit(self._run, effect) for effect in claimed}
+                    maybe_due = len(claimed) == wanted  # fewer: nothing else is due now
                     continue
-                if in_flight:
-                    finished, in_flight = wait(in_flight, timeout=0.01, return_when=FIRST_COMPLETED)
-                    if finished:
-                        continue  # a slot is free: look for more work at once
                 if on_idle is not None:
                     on_idle()
-                if not in_flight:
+                if free:  # nothing known to be due: sleep until a commit or the poll
                     wakeup.wait(poll)
+                    maybe_due = True
+                else:  # every slot busy: wait for one (a commit meanwhile is seen after)
+                    _, in_flight = wait(in_flight, timeout=poll, return_when=FIRST_COMPLETED)
             wait(in_flight)
 
     def claim(self, limit: int | None = None) -> list[Effect]:
         if not self.handlers:
             return []
         now = self.clock.now()
-        e = tables.effects.c
-        query = (
-            select(e.id, e.journey_id, e.kind, e.key, e.params, e.attempts, e.available_at)
-            .where(
-                e.status.in_(("pending", "running")),
-                e.available_at <= now,
-                e.kind.in_(sorted(self.handlers)),
-            )
-            .order_by(e.available_at)
-            .limit(limit or self.batch)
-        )
         with self.store.write() as connection:
-            if not is_sqlite(connection.engine):
-                query = query.with_for_update(skip_locked=True)
-            rows = connection.execute(query).all()
+            due = _DUE if is_sqlite(connection.engine) else _DUE_LOCKED
+            parameters = {"now": now, "kinds": sorted(self.handlers), "limit": limit or self.batch}
+            rows = connection.execute(due, parameters).all()
             if rows:
                 # A lease: if this worker dies, the effect becomes due again when it ends.
                 connection.execute(
-                    update(tables.effects)
-                    .where(e.id.in_([row.id for row in rows]))
-                    .values(
-                        status="running",
-                        available_at=now + self.lease,
-                        attempts=e.attempts + 1,
-                        updated_at=now,
-                        started_at=func.coalesce(e.started_at, now),
-                    )
+                    _LEASE,
+                    {
+                        "ids": [row.id for row in rows],
+                        "leased_until": now + self.lease,
+                        "now": now,
+                    },
                 )
         for row in rows:
             if row.attempts == 0:  # how long the first attempt waited after becoming due
@@ -187,9 +215,7 @@ class Worker:
         if available_at is not None:
             values["available_at"] = available_at
         with self.store.write() as connection:
-            connection.execute(
-                update(tables.effects).where(tables.effects.c.id == effect_id).values(**values)
-            )
+            connection.execute(_FINISH, {"effect_id": effect_id, **values})
 
 
 class Wakeup:
@@ -206,6 +232,21 @@ class Wakeup:
         else:
             self.store.effects_queued.wait(timeout)
         self.store.effects_queued.clear()
+
+    def pending(self) -> bool:
+        """Whether effects were queued since the last look, without waiting (on PostgreSQL this
+        also starts listening, so the caller may look for work and then wait)."""
+        woken = False
+        if self.store.engine.dialect.name == "postgresql":
+            try:
+                woken = bool(list(self._listen().notifies(timeout=0)))
+            except Exception as error:  # a dropped connection: look for work to be safe
+                log.warning("worker.listen_failed", error=type(error).__name__)
+                self.close()
+                woken = True
+        woken = self.store.effects_queued.is_set() or woken
+        self.store.effects_queued.clear()
+        return woken
 
     def _wait_for_notify(self, timeout: float) -> None:
         if self.store.effects_queued.is_set():

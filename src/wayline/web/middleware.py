@@ -56,7 +56,7 @@ class RequestContext:
                 route=template,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
-                journey_id=scope.get("path_params", {}).get("journey_id"),
+                journey_id=_journey_id(scope),
             )
 
 
@@ -138,3 +138,13 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+JOURNEY_ID = re.compile(r"^[0-9a-z]{26}$")
+
+
+def _journey_id(scope: Scope) -> str | None:
+    """The journey a request was about, when its path names one in our id format (a client
+    can put any text in a URL; that text is not logged)."""
+    value = scope.get("path_params", {}).get("journey_id")
+    return value if isinstance(value, str) and JOURNEY_ID.match(value) else None

@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wayline.documents.intake import Rejected
 from wayline.journeys.engine import Refused
-from wayline.runtime.service import Conflict, IdempotencyMismatch, NotFound
+from wayline.runtime.service import Conflict, IdempotencyMismatch, NotFound, PartnerUnavailable
 from wayline.web.pages.forms import TamperedForm
 from wayline.web.pages.routes import SignInRequired
 
+log = structlog.get_logger("wayline.http")
 TITLES = {
     400: "Bad request",
     401: "Not signed in",
@@ -27,6 +30,7 @@ TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable content",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -121,7 +125,31 @@ def _sign_in(request: Request, error: Exception) -> Response:
     return error_response(request, 401, "Sign in to continue")
 
 
+def _unavailable(request: Request, error: Exception) -> Response:
+    """The database (or another dependency we cannot work without) is down: 503, retry later.
+    Nothing was changed, since the transaction could not commit."""
+    log.error("dependency.unavailable", error=type(error).__name__)
+    response = error_response(
+        request,
+        503,
+        "The service is busy or down for a moment. Nothing was changed; please try again shortly.",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _bug(request: Request, error: Exception) -> Response:
+    """A 500 is always a bug: logged with its trace, answered as problem details."""
+    log.exception("request.failed", error=type(error).__name__)
+    return error_response(
+        request, 500, "Something went wrong on our side. Nothing was changed; please try again."
+    )
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(PartnerUnavailable, _unavailable)
+    app.add_exception_handler(Exception, _bug)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(StarletteHTTPException, _http)

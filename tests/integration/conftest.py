@@ -1,0 +1,174 @@
+"""Fixtures for the integration tests: every test that touches a database runs on SQLite (a
+file in tmp_path) and on the machine's real PostgreSQL, each test in a fresh database.
+
+PostgreSQL comes from WAYLINE_TEST_POSTGRES_URL (.ci/run sets it). When the variable is unset,
+a local server at postgresql://postgres@127.0.0.1:5432/test is used if it answers; if it does
+not, the PostgreSQL half is skipped, except under CI (CI set), where it fails the run. A set
+variable that points at an unreachable server always fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from journey_api import JOURNEYS_DIR, Api
+from sqlalchemy.engine import make_url
+
+from wayline.bootstrap import Components, build
+from wayline.config import Settings
+from wayline.web.app import create_app
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _libpq_url(url: str, database: str | None = None) -> str:
+    """A plain postgresql:// URL psycopg accepts, optionally for another database."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def _reachable(url: str) -> Exception | None:
+    try:
+        with psycopg.connect(_libpq_url(url), connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except Exception as error:  # any failure to connect means unreachable
+        return error
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a PostgreSQL server the tests may create databases on."""
+    given = os.environ.get("WAYLINE_TEST_POSTGRES_URL")
+    url = given or LOCAL_POSTGRES
+    failure = _reachable(url)
+    if failure is None:
+        return url
+    if given:
+        pytest.fail(
+            f"WAYLINE_TEST_POSTGRES_URL is set but PostgreSQL does not answer there: {failure}",
+            pytrace=False,
+        )
+    if _under_ci():
+        pytest.fail(
+            f"CI is set and no PostgreSQL answers at {LOCAL_POSTGRES} (set "
+            f"WAYLINE_TEST_POSTGRES_URL): {failure}",
+            pytrace=False,
+        )
+    pytest.skip(f"PostgreSQL is not reachable at {LOCAL_POSTGRES} and CI is not set")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database for this test alone."""
+    if request.param == "sqlite":
+        folder = tmp_path / "db"
+        folder.mkdir()
+        yield f"sqlite:///{folder / 'wayline.db'}"
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    name = f"wayline_t_{secrets.token_hex(6)}"
+    with psycopg.connect(_libpq_url(server), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _libpq_url(server, name)
+    finally:
+        with psycopg.connect(_libpq_url(server), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "home": tmp_path / "home",
+            "database_url": database_url,
+            "demo": True,
+            "secret_key": "test",
+            "journeys_dir": JOURNEYS_DIR,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_components(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Components]]:
+    """Build the application's parts (more than once, to play a restart or a new deployment)."""
+    built: list[Components] = []
+
+    def make(**overrides: Any) -> Components:
+        components = build(make_settings(**overrides), migrate=True)
+        built.append(components)
+        return components
+
+    yield make
+    for components in built:
+        components.store.engine.dispose()
+
+
+@pytest.fixture
+def components(make_components: Callable[..., Components]) -> Components:
+    return make_components()
+
+
+@pytest.fixture
+def app(components: Components) -> Any:
+    return create_app(components)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    """Nobody signed in."""
+    with TestClient(app) as http:
+        yield http
+
+
+@pytest.fixture
+def sign_in(app: Any) -> Iterator[Callable[..., Api]]:
+    """sign_in("alex") → an Api with its own TestClient, so each customer has their own cookie.
+    Pass app= to sign in to another application (a restart, a new deployment)."""
+    opened: list[TestClient] = []
+
+    def make(customer: str, app: Any = app, raise_server_exceptions: bool = True) -> Api:
+        http = TestClient(app, raise_server_exceptions=raise_server_exceptions)
+        opened.append(http)
+        return Api(http).sign_in(customer)
+
+    yield make
+    for http in opened:
+        http.close()
+
+
+@pytest.fixture
+def alex(sign_in: Callable[..., Api]) -> Api:
+    return sign_in("alex")
+
+
+@pytest.fixture
+def sam(sign_in: Callable[..., Api]) -> Api:
+    return sign_in("sam")
+
+
+@pytest.fixture
+def jordan(sign_in: Callable[..., Api]) -> Api:
+    return sign_in("jordan")
