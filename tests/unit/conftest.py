@@ -67,10 +67,8 @@ class Shell:
         self.journey = journey
         self.now = now
         self.sources = demo_sources()
-        self.fetches: list[tuple[str, dict[str, Any]]] = []
 
     def _fetch(self, customer_id: str, source: str, params: dict[str, Any]) -> Any:
-        self.fetches.append((source, params))
         return self.sources[source].fetch(customer_id, params, self.now.date())
 
     def start(self, customer_id: str, journey_id: str = "jrn-0001") -> JourneyState:

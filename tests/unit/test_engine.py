@@ -848,12 +848,21 @@ def test_a_sent_claim_cannot_be_sent_or_changed_again(shell, motor):
         engine.save_draft(motor, sent, "incident", {}, shell.now)
 
 
-def test_submit_checks_every_step_again(shell, motor):
-    """Theft made photos optional; after changing to glass they are required again, and the
-    claim cannot be sent without them even though the photos step was completed."""
+def test_a_step_whose_answers_no_longer_pass_is_asked_again(shell, motor):
+    """Theft made photos optional; after changing to glass they are required, so the photos
+    step is asked again rather than left completed without a photo."""
     state = theft(shell, "alex")
+    assert "photos" in state.completed and not state.answers.get("damage_photos")
     state = shell.submit_step(state, "incident", shell.incident("glass"))
-    state = payment(shell, cash_settlement(shell, state))
+    assert "photos" not in state.completed
+    assert engine.current_step(motor, state, shell.now) == "photos"
+
+
+def test_submit_checks_every_step_again(shell, motor):
+    """Even a state whose completed steps went stale is never sent: submit validates again."""
+    state = glass_cash(shell, "alex")
+    state = replace(state, answers={k: v for k, v in state.answers.items()
+                                    if k != "damage_photos"})
     error = refusal(
         lambda: engine.submit(motor, state, declaration=True, reference="CLM-X", now=shell.now)
     )
@@ -1056,36 +1065,26 @@ def test_events_carry_field_names_never_values(shell, motor, customer):
 # --- Serialising the state ----------------------------------------------------------------------
 
 
+def _started(shell) -> JourneyState:
+    return shell.start("sam")
+
+
+def _with_a_draft(shell) -> JourneyState:
+    state = shell.through_incident("alex", "glass")
+    draft = {"damage_photos": ["not-uploaded"]}
+    return engine.save_draft(shell.journey, state, "photos", draft, shell.now).state
+
+
+def _decided(shell) -> JourneyState:
+    state = glass_cash(shell, "sam")
+    sent = engine.submit(shell.journey, state, declaration=True, reference="CLM-Q", now=shell.now)
+    return engine.decide(shell.journey, sent.state, "referred", ["a handler"], shell.now).state
+
+
 @pytest.mark.parametrize(
     "build",
-    [
-        lambda shell: shell.start("sam"),
-        lambda shell: (
-            engine.save_draft(
-                shell.journey,
-                shell.through_incident("alex", "glass"),
-                "photos",
-                {"damage_photos": ["not-uploaded"]},
-                shell.now,
-            ).state
-        ),
-        lambda shell: collision_with_injuries(shell, "jordan"),
-        lambda shell: (
-            engine.decide(
-                shell.journey,
-                engine.submit(
-                    shell.journey,
-                    glass_cash(shell, "sam"),
-                    declaration=True,
-                    reference="CLM-Q",
-                    now=shell.now,
-                ).state,
-                "referred",
-                ["needs a handler"],
-                shell.now,
-            ).state
-        ),
-    ],
+    [_started, _with_a_draft, lambda shell: collision_with_injuries(shell, "jordan"), _decided],
+    ids=["started", "with-a-draft", "collision-with-injuries", "decided"],
 )
 def test_state_round_trips_through_json(shell, build):
     state = build(shell)

@@ -468,3 +468,24 @@ def test_json_schema_is_valid_json_with_a_dialect():
     # Every $ref resolves inside the document.
     for reference in re.findall(r'"\$ref": "#/\$defs/([^"]+)"', text):
         assert reference in again["$defs"]
+
+
+def test_a_key_given_twice_is_an_error_on_its_second_line(tmp_path: Path):
+    text = MINIMAL.replace('when: answers.full_name != "nobody"',
+                           'when: answers.full_name != "nobody"\n    when: true')
+    error = only_error(write(tmp_path, text))
+    assert error.line == line_of(text, "when: true")
+    assert error.message == "the key 'when' appears twice in the same place: keep one"
+
+
+def test_a_rule_that_does_not_fit_its_field_type_is_an_error(tmp_path: Path):
+    text = MINIMAL.replace(
+        "        required: Enter your full name\n",
+        "        required: Enter your full name\n"
+        "        rules:\n"
+        "          - rule: not_future\n"
+        "            message: Not in the future\n",
+    )
+    error = only_error(write(tmp_path, text))
+    assert error.line == line_of(text, "- rule: not_future")
+    assert "rule 'not_future' does not apply to a text field (it applies to date)" in error.message

@@ -223,7 +223,12 @@ def test_time_in_hours_and_minutes(fields, raw):
     assert ok(fields["incident_time"], raw) == raw.strip()
 
 
-@pytest.mark.parametrize("raw", ["24:00", "12:60", "9:30", "14:30:00", "2pm", "1430", 1430])
+@pytest.mark.parametrize("raw, normal", [("9:30", "09:30"), ("14.30", "14:30")])
+def test_time_written_loosely_is_understood(fields, raw, normal):
+    assert ok(fields["incident_time"], raw) == normal
+
+
+@pytest.mark.parametrize("raw", ["24:00", "12:60", "9:3", "14:30:00", "2pm", "1430", 1430])
 def test_time_that_is_not_a_time_is_refused(fields, raw):
     message = refused(fields["incident_time"], raw)
     assert message == "Enter the time in hours and minutes, like 14:30"
@@ -575,3 +580,15 @@ def test_malformed_rules_are_refused_by_the_schema(arguments):
 )
 def test_is_empty(value, empty):
     assert is_empty(value) is empty
+
+
+def test_a_uk_number_written_with_a_bracketed_zero_is_understood():
+    assert ok(spec("phone", label="Phone"), "+44 (0)7700 900982") == "+447700900982"
+
+
+def test_an_integer_rule_refuses_a_fraction(fields):
+    count = fields["injured_count"]
+    scope = {"today": "2026-03-27", "answers": {}}
+    assert check_rules(count, ok(count, "2.5"), scope) == (
+        "How many people were injured must be a whole number, like 2")
+    assert check_rules(count, ok(count, "2"), scope) is None

@@ -394,8 +394,9 @@ def data_needs(journey: Journey, state: JourneyState, step_name: str, answers: d
                 continue
             params = _params(getattr(binding, "params", {}), scope)
             held = state.data.get(binding.source)
-            if held is None or held.get("params", {}) != params:
-                needs.append(DataNeed(binding.source, params))
+            need = DataNeed(binding.source, params)
+            if (held is None or held.get("params", {}) != params) and need not in needs:
+                needs.append(need)
     return needs
 
 
@@ -539,8 +540,29 @@ def submit_step(
             )
         )
         event = Event(EventType.ANSWER_CHANGED, now, step.name, changed)
+        if changed:
+            state = _reopen_invalid(journey, state, step.name, now)
     effects = _effects(journey, state, f"step:{step.name}", now)
     return Outcome(state, (event,), effects)
+
+
+def _reopen_invalid(
+    journey: Journey, state: JourneyState, changed_step: str, now: datetime
+) -> JourneyState:
+    """After an answer changes, a completed step whose answers no longer pass its rules is
+    asked again (photos were optional for a theft; once it is glass damage they are not)."""
+    reopened = set()
+    for step in applicable_steps(journey, state, now):
+        if step.name == changed_step or step.name not in state.completed:
+            continue
+        values = {spec.name: state.answers.get(spec.name) for spec in step.fields}
+        try:
+            _validate_step(journey, state, step, values, now)
+        except InvalidAnswers:
+            reopened.add(step.name)
+    if not reopened:
+        return state
+    return replace(state, completed=tuple(n for n in state.completed if n not in reopened))
 
 
 def submit(
@@ -549,7 +571,7 @@ def submit(
     """Send the journey: every applicable step complete and still valid, and the declaration."""
     if state.status != Status.IN_PROGRESS:
         raise NotAvailable(
-            f"This {journey.title.lower()} has already been sent"
+            "This has already been sent"
             if state.reference
             else "This journey can no longer be changed"
         )

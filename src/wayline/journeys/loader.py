@@ -29,6 +29,30 @@ from wayline.journeys.schema import (
 
 Location = tuple[str | int, ...]
 
+_TEXT = {
+    FieldType.TEXT,
+    FieldType.LONG_TEXT,
+    FieldType.EMAIL,
+    FieldType.PHONE,
+    FieldType.UK_POSTCODE,
+    FieldType.UK_VEHICLE_REGISTRATION,
+    FieldType.SORT_CODE,
+    FieldType.ACCOUNT_NUMBER,
+}
+_COUNTED = {FieldType.FILE, FieldType.MULTIPLE_CHOICE}
+RULE_TYPES = {
+    "integer": {FieldType.NUMBER},
+    "min": {FieldType.NUMBER, FieldType.MONEY},
+    "max": {FieldType.NUMBER, FieldType.MONEY},
+    "min_length": _TEXT,
+    "max_length": _TEXT,
+    "pattern": _TEXT,
+    "not_future": {FieldType.DATE},
+    "not_past": {FieldType.DATE},
+    "min_items": _COUNTED,
+    "max_items": _COUNTED,
+}
+
 
 @dataclass(frozen=True)
 class DefinitionError:
@@ -201,6 +225,15 @@ class _Checker:
         self.expression((*location, "when"), spec.when)
         for index, rule in enumerate(spec.rules):
             self.expression((*location, "rules", index, "expression"), rule.expression)
+            self.expression((*location, "rules", index, "when"), rule.when)
+            fits = RULE_TYPES.get(rule.rule)
+            if fits is not None and spec.type not in fits:
+                takes = ", ".join(sorted(kind.value for kind in fits))
+                self.error(
+                    (*location, "rules", index),
+                    f"rule '{rule.rule}' does not apply to a {spec.type.value} field "
+                    f"(it applies to {takes})",
+                )
         if spec.options_from:
             where = (*location, "options_from")
             for key in ("items", "value", "label", "hint"):
@@ -231,6 +264,31 @@ def _load_fragments(directory: Path, root: Path) -> tuple[dict[str, list[StepSpe
     return fragments, errors
 
 
+def _duplicate_keys(file: _YamlFile) -> list[DefinitionError]:
+    """YAML lets a key appear twice and keeps the last; in a definition that hides a mistake
+    (two `when:` on one field), so it is an error."""
+    found = []
+    pending = [file.root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if key.value in seen:
+                    found.append(
+                        DefinitionError(
+                            file.display,
+                            key.start_mark.line + 1,
+                            f"the key '{key.value}' appears twice in the same place: keep one",
+                        )
+                    )
+                seen.add(key.value)
+                pending.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+    return sorted(found, key=lambda error: error.line)
+
+
 def _parse(path: Path, root: Path, model: type) -> tuple[Any, Any]:
     display = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
@@ -242,6 +300,9 @@ def _parse(path: Path, root: Path, model: type) -> tuple[Any, Any]:
         return None, [DefinitionError(display, line, f"not valid YAML: {problem}")]
     if not isinstance(file.data, dict):
         return file, [DefinitionError(display, 1, "expected a mapping of keys at the top level")]
+    duplicates = _duplicate_keys(file)
+    if duplicates:
+        return file, duplicates
     try:
         return file, model.model_validate(file.data)
     except ValidationError as error:

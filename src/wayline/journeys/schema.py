@@ -104,6 +104,7 @@ class Rule(Strict):
     """One validation rule with the exact message a customer sees when it fails."""
 
     rule: Literal[
+        "integer",
         "min",
         "max",
         "min_length",

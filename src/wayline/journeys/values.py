@@ -90,9 +90,12 @@ def _date(spec: FieldSpec, raw: Any) -> str:
 
 
 def _time(spec: FieldSpec, raw: Any) -> str:
-    if not isinstance(raw, str) or not TIME.fullmatch(raw.strip()):
+    text = raw.strip().replace(".", ":") if isinstance(raw, str) else ""
+    if re.fullmatch(r"[0-9]:[0-5][0-9]", text):
+        text = "0" + text  # 9:30 is 09:30
+    if not TIME.fullmatch(text):
         raise _invalid(spec, f"{spec.label} must be a time, like 14:30")
-    return raw.strip()
+    return text
 
 
 def _yes_no(spec: FieldSpec, raw: Any) -> bool:
@@ -110,7 +113,8 @@ def _email(spec: FieldSpec, raw: Any) -> str:
 
 
 def _phone(spec: FieldSpec, raw: Any) -> str:
-    text = re.sub(r"[\s()-]", "", _text(spec, raw))
+    # "+44 (0)7700 900982" is written often: the (0) is not dialled after +44.
+    text = re.sub(r"[\s()-]", "", _text(spec, raw).replace("(0)", ""))
     if text.startswith("+44"):
         text = "0" + text[3:]
     if not re.fullmatch(r"0[0-9]{9,10}", text):
@@ -224,6 +228,8 @@ def _measure(value: Any) -> Decimal:
 
 def _rule_fails(rule: Rule, value: Any, context: dict[str, Any]) -> bool:
     kind, bound = rule.rule, rule.value
+    if kind == "integer":
+        return _measure(value) != _measure(value).to_integral_value()
     if kind == "min":
         return _measure(value) < _measure(bound)
     if kind == "max":

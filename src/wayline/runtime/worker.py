@@ -44,6 +44,11 @@ Handler = Callable[[Effect], None]
 # than running a built one with new parameters, and the worker runs them for every effect.
 _effect = tables.effects.c
 _STAMP = _effect.available_at.type
+_IS_DUE = (
+    _effect.status.in_(("pending", "running")),
+    _effect.available_at <= bindparam("now", type_=_STAMP),
+    _effect.kind.in_(bindparam("kinds", expanding=True)),
+)
 _DUE = (
     select(
         _effect.id,
@@ -54,24 +59,44 @@ _DUE = (
         _effect.attempts,
         _effect.available_at,
     )
-    .where(
-        _effect.status.in_(("pending", "running")),
-        _effect.available_at <= bindparam("now", type_=_STAMP),
-        _effect.kind.in_(bindparam("kinds", expanding=True)),
-    )
+    .where(*_IS_DUE)
     .order_by(_effect.available_at)
     .limit(bindparam("limit"))
 )
-_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
+_LEASE_VALUES = {
+    "status": "running",
+    "available_at": bindparam("leased_until", type_=_STAMP),
+    "attempts": _effect.attempts + 1,
+    "updated_at": bindparam("now", type_=_STAMP),
+    "started_at": func.coalesce(_effect.started_at, bindparam("now", type_=_STAMP)),
+}
+# SQLite (one writer at a time): read what is due, then lease it.
 _LEASE = (
     update(tables.effects)
     .where(_effect.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        status="running",
-        available_at=bindparam("leased_until", type_=_STAMP),
-        attempts=_effect.attempts + 1,
-        updated_at=bindparam("now", type_=_STAMP),
-        started_at=func.coalesce(_effect.started_at, bindparam("now", type_=_STAMP)),
+    .values(_LEASE_VALUES)
+)
+# PostgreSQL: lock what is due, skipping what other workers hold, and lease it in one statement.
+_locked = (
+    select(_effect.id, _effect.available_at)
+    .where(*_IS_DUE)
+    .order_by(_effect.available_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .subquery("due")
+)
+_CLAIM_LOCKED = (
+    update(tables.effects)
+    .where(_effect.id == _locked.c.id)
+    .values(_LEASE_VALUES)
+    .returning(
+        _effect.id,
+        _effect.journey_id,
+        _effect.kind,
+        _effect.key,
+        _effect.params,
+        (_effect.attempts - 1).label("attempts"),  # as they were before this claim
+        _locked.c.available_at.label("available_at"),  # when it became due, not the new lease
     )
 )
 _FINISH = update(tables.effects).where(_effect.id == bindparam("effect_id"))
@@ -147,20 +172,20 @@ class Worker:
         if not self.handlers:
             return []
         now = self.clock.now()
+        parameters = {
+            "now": now,
+            "kinds": sorted(self.handlers),
+            "limit": limit or self.batch,
+            "leased_until": now + self.lease,  # if this worker dies, the effect is due again
+        }
         with self.store.write() as connection:
-            due = _DUE if is_sqlite(connection.engine) else _DUE_LOCKED
-            parameters = {"now": now, "kinds": sorted(self.handlers), "limit": limit or self.batch}
-            rows = connection.execute(due, parameters).all()
-            if rows:
-                # A lease: if this worker dies, the effect becomes due again when it ends.
-                connection.execute(
-                    _LEASE,
-                    {
-                        "ids": [row.id for row in rows],
-                        "leased_until": now + self.lease,
-                        "now": now,
-                    },
-                )
+            if is_sqlite(connection.engine):
+                rows = connection.execute(_DUE, parameters).all()
+                if rows:
+                    connection.execute(_LEASE, {**parameters, "ids": [row.id for row in rows]})
+            else:
+                rows = connection.execute(_CLAIM_LOCKED, parameters).all()
+                rows.sort(key=lambda row: row.available_at)  # RETURNING keeps no order
         for row in rows:
             if row.attempts == 0:  # how long the first attempt waited after becoming due
                 waited = (now - aware(row.available_at)).total_seconds()  # type: ignore[operator]

@@ -54,6 +54,7 @@
 
     function save() {
       if (submitting) return;
+      status.textContent = "";  // "Saved" only once this change is saved too
       if (inFlight) { again = true; return; }
       inFlight = true;
       var data = new FormData(form);
