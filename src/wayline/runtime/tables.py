@@ -115,6 +115,13 @@ documents = Table(
     Column("sha256", String(64), nullable=False),
     Column("storage_key", String(300), nullable=False),
     Column("created_at", Stamp, nullable=False),
+    # accepted, rejected (with the reason) or held (the scanner could not look at it yet)
+    Column("status", String(20), nullable=False, server_default="accepted"),
+    Column("reason", Text),
+    Column("display_key", String(300)),  # a re-encoded copy without metadata, for showing
+    Column("display_content_type", String(100)),
+    Column("evidence", JSON),  # capture time, camera, software, GPS, dimensions, hashes...
+    Column("signals", JSON),  # photo fraud signals with their evidence in words
     Index("ix_documents_journey", "journey_id"),
 )
 
