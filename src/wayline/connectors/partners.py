@@ -78,6 +78,11 @@ class PayeeCheck(Shape):
     reason: str | None = None
 
 
+class Point(Shape):
+    lat: float
+    lon: float
+
+
 class Message(Shape):
     message_id: str
 
@@ -114,6 +119,9 @@ class Partners:
 
     def fraud_history(self, customer_id: str) -> FraudHistory:
         return self.client("fraud_bureau").get(f"/subjects/{customer_id}/history", FraudHistory)
+
+    def geocode(self, postcode: str) -> Point:
+        return self.client("geocoder").get(f"/postcodes/{postcode}", Point)
 
     # --- payments and notifications ----------------------------------------------------------
 

@@ -14,9 +14,10 @@ import structlog
 from prometheus_client import Counter
 
 from wayline.connectors.partners import Partners
-from wayline.journeys import outcomes
+from wayline.journeys import engine, outcomes
 from wayline.journeys.engine import Event, JourneyState, Outcome
 from wayline.journeys.loader import Journey
+from wayline.runtime import photos
 from wayline.runtime.service import JourneyService
 from wayline.runtime.worker import Effect, Handler
 
@@ -59,10 +60,19 @@ class EffectHandlers:
         last attempt a partner that cannot answer means "try again later"; on the last, each
         check's `unavailable` rule applies, so no claim waits for ever."""
 
+        journey, state = self.service.system_state(effect.journey_id)
+        assessed = None
+        if any(check.source == photos.SOURCE for check in journey.definition.checks):
+            assessed = photos.assess(self.service.store, self.partners, state)
+
         def needs(journey: Journey, state: JourneyState, now: datetime) -> list:
-            return outcomes.check_needs(journey, state, "submitted", {}, now, refetch_failed=True)
+            wanted = outcomes.check_needs(journey, state, "submitted", {}, now,
+                                          refetch_failed=True)
+            return [need for need in wanted if need.source != photos.SOURCE]
 
         def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+            if assessed is not None:
+                state = engine.record_data(state, photos.SOURCE, {}, assessed, now)
             return outcomes.complete_checks(journey, state, now)
 
         strict = effect.attempts < self.last_attempt

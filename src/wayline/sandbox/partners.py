@@ -302,6 +302,74 @@ def notification_provider(faults: Faults, today: Today, outbox: Outbox | None = 
     return app
 
 
+# Approximate centres of postcode areas (the letters before the first digit).
+AREAS = {
+    "SW": (51.46, -0.17),
+    "W": (51.51, -0.21),
+    "WC": (51.52, -0.12),
+    "EC": (51.52, -0.09),
+    "E": (51.53, -0.03),
+    "N": (51.57, -0.11),
+    "NW": (51.55, -0.20),
+    "SE": (51.46, -0.05),
+    "M": (53.48, -2.24),
+    "B": (52.48, -1.90),
+    "L": (53.41, -2.98),
+    "LS": (53.80, -1.55),
+    "G": (55.86, -4.25),
+    "EH": (55.95, -3.19),
+    "CF": (51.48, -3.18),
+    "BS": (51.45, -2.59),
+    "NE": (54.97, -1.61),
+    "S": (53.38, -1.47),
+    "NG": (52.95, -1.15),
+    "OX": (51.75, -1.26),
+    "CB": (52.20, 0.12),
+    "BN": (50.82, -0.14),
+    "PO": (50.80, -1.09),
+    "SO": (50.90, -1.40),
+    "RG": (51.45, -0.97),
+    "GU": (51.24, -0.57),
+    "BT": (54.60, -5.93),
+    "AB": (57.15, -2.10),
+}
+
+
+def geocode(postcode: str) -> tuple[float, float] | None:
+    """A point for a UK postcode: its area's centre, moved a little by the rest of it, so
+    nearby postcodes are near and the same postcode is always in the same place."""
+    normal = re.sub(r"\s+", " ", postcode.strip().upper())
+    if not POSTCODE.match(normal):
+        return None
+    area = re.match(r"[A-Z]+", normal).group(0)  # type: ignore[union-attr]
+    seed = hashlib.sha256(normal.encode()).digest()
+    if area in AREAS:
+        lat, lon = AREAS[area]
+    else:  # somewhere in Great Britain, always the same place for the same area
+        area_seed = hashlib.sha256(area.encode()).digest()
+        lat, lon = 50.5 + area_seed[0] / 255 * 5.5, -4.5 + area_seed[1] / 255 * 5.5
+    return round(lat + (seed[0] - 128) / 128 * 0.04, 5), round(
+        lon + (seed[1] - 128) / 128 * 0.06, 5
+    )
+
+
+def geocoder(faults: Faults, today: Today) -> FastAPI:
+    app = _base("postcode geocoder", faults)
+
+    @app.get("/postcodes/{postcode}")
+    def locate(postcode: str) -> dict[str, Any]:
+        point = geocode(postcode)
+        if point is None:
+            raise HTTPException(404, "not a UK postcode")
+        return {
+            "postcode": re.sub(r"\s+", " ", postcode.strip().upper()),
+            "lat": point[0],
+            "lon": point[1],
+        }
+
+    return app
+
+
 PARTNERS: dict[str, Callable[[Faults, Today], FastAPI]] = {
     "policy_administration": policy_administration,
     "core_banking": core_banking,
@@ -309,4 +377,5 @@ PARTNERS: dict[str, Callable[[Faults, Today], FastAPI]] = {
     "repairer_network": repairer_network,
     "payment_provider": payment_provider,
     "notification_provider": notification_provider,
+    "geocoder": geocoder,
 }

@@ -1,0 +1,93 @@
+"""Assessing a submitted claim's photos: the fraud signals of each, kept with the document,
+and their summary for the checks and the decision.
+
+The shell around the pure `documents.signals`: it reads the photos' evidence and the similar
+photos in the reuse index from the store, and locates the incident postcode with the geocoder.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+
+from wayline.connectors.http import PartnerError
+from wayline.connectors.partners import Partners
+from wayline.documents import signals as photo_signals
+from wayline.journeys.engine import JourneyState
+from wayline.runtime import tables
+from wayline.runtime.store import Store
+
+log = structlog.get_logger("wayline.photos")
+SOURCE = "photo_signals"
+
+
+def assess(store: Store, partners: Partners | None, state: JourneyState) -> dict[str, Any]:
+    """Signals for every accepted image the journey's answers name; stored on each document.
+    The summary is what the `photo_signals` check reads as data.photo_signals."""
+    facts = photo_signals.ClaimFacts(
+        customer_id=state.customer_id,
+        journey_id=state.id,
+        policy_start=_policy_start(state),
+        incident_date=_date(state.answers.get("incident_date")),
+        incident_point=_locate(partners, state.answers.get("incident_postcode")),
+    )
+    named = {d for value in state.answers.values() if isinstance(value, list) for d in value}
+    d = tables.documents.c
+    found: dict[str, list[dict[str, str]]] = {}
+    with store.write() as connection:
+        rows = connection.execute(
+            select(d.id, d.evidence).where(d.journey_id == state.id, d.status == "accepted")
+        ).all()
+        for row in rows:
+            evidence = row.evidence or {}
+            if row.id not in named or evidence.get("kind") != "image":
+                continue
+            matches = _similar(connection, evidence.get("phash"), row.id)
+            found[row.id] = photo_signals.photo_signals(evidence, facts, matches)
+            connection.execute(update(tables.documents).where(d.id == row.id)
+                               .values(signals=found[row.id]))
+    result = photo_signals.summary(found)
+    log.info("photos.assessed", journey_id=state.id, photos=result["photos"],
+             high=result["high"], medium=result["medium"])
+    return result
+
+
+def _similar(connection: Any, phash: str | None, document_id: str) -> list[dict[str, Any]]:
+    if not phash:
+        return []
+    from wayline.documents import similarity
+
+    return [
+        {"document_id": m.document_id, "journey_id": m.journey_id,
+         "customer_id": m.customer_id, "distance": m.distance}
+        for m in similarity.near(connection, phash)
+        if m.document_id != document_id
+    ]
+
+
+def _policy_start(state: JourneyState) -> date | None:
+    policies = (state.data.get("policies", {}).get("value") or {}).get("policies", [])
+    for policy in policies:
+        if policy.get("policy_number") == state.answers.get("policy_number"):
+            return _date(policy.get("start"))
+    return None
+
+
+def _locate(partners: Partners | None, postcode: Any) -> tuple[float, float] | None:
+    if partners is None or not postcode:
+        return None
+    try:
+        point = partners.geocode(str(postcode))
+    except PartnerError:
+        return None  # the distance signal is then "unknown", never a pass
+    return point.lat, point.lon
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
