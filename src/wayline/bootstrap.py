@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
 from sqlalchemy import inspect
 
 from wayline.config import PACKAGED_JOURNEYS, Settings
 from wayline.connectors.config import load_partner_configs
 from wayline.connectors.partners import Partners, PartnerSources
 from wayline.connectors.sources import DataSource, demo_sources
+from wayline.documents.scanner import NoScanner, Scanner, scanner_from_url
 from wayline.documents.storage import Storage, storage_from_url
 from wayline.journeys.loader import Journey, load_directory
 from wayline.runtime import store as store_functions
@@ -22,6 +24,8 @@ from wayline.runtime.migrate import upgrade
 from wayline.runtime.service import JourneyService
 from wayline.runtime.store import Store
 from wayline.runtime.worker import Worker
+
+log = structlog.get_logger("wayline.bootstrap")
 
 
 class NotMigrated(RuntimeError):
@@ -37,6 +41,7 @@ class Components:
     service: JourneyService
     clock: Clock
     partners: Partners | None = None
+    scanner: Scanner = field(default_factory=NoScanner)
 
     def worker(self, max_attempts: int | None = None, base_delay: float = 1.0) -> Worker:
         """A worker with a handler for each kind of effect (none without partners)."""
@@ -59,6 +64,7 @@ class Components:
             max_attempts=attempts,
             base_delay=base_delay,
             concurrency=self.settings.worker_concurrency,
+            lease=self.settings.effect_lease_seconds,
         )
 
 
@@ -89,8 +95,19 @@ def build(
         partners = Partners(load_partner_configs(path, partner_urls))
         sources = sources or PartnerSources(partners).as_sources()
     service = JourneyService(store, catalog, sources or demo_sources(), clock)
-    storage = storage_from_url(settings.resolved_storage_url())
-    return Components(settings, store, storage, catalog, service, clock, partners)
+    storage = storage_from_url(
+        settings.resolved_storage_url(),
+        s3_endpoint_url=settings.s3_endpoint_url,
+        s3_kms_key_id=settings.s3_kms_key_id,
+    )
+    scanner = scanner_from_url(settings.scanner_url)
+    if isinstance(scanner, NoScanner):
+        log.warning(
+            "scanner.none",
+            message="Running without a malware scanner: uploads are not scanned "
+            "(set WAYLINE_SCANNER_URL=clamd://host:3310 to scan them)",
+        )
+    return Components(settings, store, storage, catalog, service, clock, partners, scanner)
 
 
 def register_definitions(store: Store, journeys: dict[str, Journey], clock: Clock) -> None:

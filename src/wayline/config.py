@@ -20,12 +20,26 @@ class Settings(BaseSettings):
 
     home: Path = Field(Path(".wayline"), description="The data folder for the embedded defaults.")
     database_url: str | None = Field(None, description="sqlite:///… or postgresql://…")
-    storage_url: str | None = Field(None, description="Where uploads go: file://…")
+    storage_url: str | None = Field(None, description="Where uploads go: file://… or s3://…")
+    s3_endpoint_url: str | None = Field(
+        None, description="An S3-compatible server for s3:// storage (none: AWS itself)."
+    )
+    s3_kms_key_id: str | None = Field(
+        None, description="Encrypt s3:// objects with this KMS key (aws:kms); none: AES256."
+    )
+    scanner_url: str | None = Field(
+        None, description="Malware scanner: clamd://host:3310 or clamd:///path/to/clamd.sock."
+    )
     journeys_dir: Path = Field(default_factory=_default_journeys)
     demo: bool = Field(False, description="Demo mode: demo sign-in and the demo dataset.")
     secret_key: str | None = Field(None, description="Signs session cookies; made up in demo.")
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = Field(
+        40_000_000, ge=1, description="Photos with more pixels are refused, before decoding."
+    )
+    max_pdf_pages: int = Field(100, ge=1, description="PDFs with more pages are refused.")
+    max_pdf_objects: int = Field(50_000, ge=1, description="PDFs with more objects are refused.")
     log_level: str = "INFO"
     tracing: str | None = Field(None, description="Where spans go: console, or none.")
     benchmark_endpoint: bool = Field(False, description="Expose the bare-write baseline route.")
@@ -36,6 +50,9 @@ class Settings(BaseSettings):
     public_url: str = Field("http://localhost:8000", description="Where customers reach us.")
     operations_email: str = "claims-operations@example.com"
     effect_max_attempts: int = Field(8, ge=1)
+    effect_lease_seconds: float = Field(
+        60, gt=0, description="How long a claimed effect is a worker's before others retry it."
+    )
     worker_concurrency: int = Field(16, ge=1, le=256, description="Effects run at once.")
 
     # The brand theme; colours are checked for contrast when the app starts.

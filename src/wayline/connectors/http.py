@@ -40,10 +40,18 @@ T = TypeVar("T")
 class PartnerError(Exception):
     """A partner could not give a usable answer. `reason` says why, in a word."""
 
+    retry_after: float = 0.0
+
     def __init__(self, partner: str, reason: str, detail: str = ""):
         super().__init__(f"{partner}: {reason}{': ' + detail if detail else ''}")
         self.partner = partner
         self.reason = reason
+
+    @property
+    def postpone_seconds(self) -> float | None:
+        """For the effect worker: a call refused by an open breaker did not reach the partner,
+        so it should be tried later without using up one of its attempts."""
+        return self.retry_after if self.reason == "circuit_open" else None
 
 
 class PartnerRejected(PartnerError):
@@ -89,6 +97,12 @@ class CircuitBreaker:
         if self.opened_at is None:
             return "closed"
         return "half_open" if self.clock() - self.opened_at >= self.reset else "open"
+
+    def remaining(self) -> float:
+        """Seconds until a trial call will be let through (0 when it may go now)."""
+        if self.opened_at is None:
+            return 0.0
+        return max(0.0, self.reset - (self.clock() - self.opened_at)) + 0.05
 
     def allow(self) -> bool:
         with self._lock:
@@ -181,7 +195,9 @@ class PartnerClient:
         name = self.config.name
         if not self.breaker.allow():
             CALLS.labels(name, "circuit_open").inc()
-            raise PartnerError(name, "circuit_open")
+            refused = PartnerError(name, "circuit_open")
+            refused.retry_after = self.breaker.remaining()
+            raise refused
         started = time.perf_counter()
         outcome = "ok"
         with tracer.start_as_current_span(f"{name} {method}") as span:

@@ -134,6 +134,8 @@ class JourneyState:
     outcome: dict[str, Any] | None = None
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What effects reported, by key: recorded once however often an effect runs again.
+    recorded: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -156,6 +158,7 @@ class JourneyState:
             "outcome": self.outcome,
             "checks": self.checks,
             "payments": self.payments,
+            "recorded": self.recorded,
         }
 
     @classmethod
@@ -181,6 +184,7 @@ class JourneyState:
             outcome=body.get("outcome"),
             checks=dict(body.get("checks", {})),
             payments=dict(body.get("payments", {})),
+            recorded=dict(body.get("recorded", {})),
         )
 
 
@@ -730,7 +734,7 @@ def _validate_step(journey: Journey, state: JourneyState, step: StepSpec, raw: d
                     state.documents,
                     typed_in=typed_in(state, spec),
                 )
-            message = check_rules(spec, value, context(journey, state, parsed_scope, now))
+            message = check_rules(spec, value, _rule_scope(journey, state, spec, parsed_scope, now))
             if message:
                 raise Invalid(message)
         except Invalid as error:
@@ -742,6 +746,14 @@ def _validate_step(journey: Journey, state: JourneyState, step: StepSpec, raw: d
     if errors:
         raise InvalidAnswers("There is a problem with the answers", errors)
     return accepted
+
+
+def _rule_scope(journey: Journey, state: JourneyState, spec: FieldSpec, answers: dict, now) -> dict:
+    """The part of the scope a field's rules can read (`today`, and what their conditions and
+    expressions name): CEL converts the whole scope it is given on every evaluation."""
+    scope = context(journey, state, answers, now)
+    sources = tuple(s for rule in spec.rules for s in (rule.when, rule.expression) if s)
+    return {**_projected(scope, _reads(sources)), "today": scope["today"]}
 
 
 def _answer_sources(journey: Journey, state: JourneyState, step: StepSpec, accepted: dict) -> dict:

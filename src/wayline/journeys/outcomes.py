@@ -175,22 +175,36 @@ def record_payment(
 
 
 def record_notification(
-    state: JourneyState, template: str, channel: str, message_id: str, now: datetime
+    state: JourneyState, key: str, template: str, channel: str, message_id: str, now: datetime
 ) -> Outcome:
+    """A message the provider accepted: one event per message, however often the effect ran."""
+    if key in state.recorded:
+        return Outcome(state)
     event = Event(
         NOTIFICATION_SENT,
         now,
         data={"template": template, "channel": channel, "message_id": message_id},
     )
-    return Outcome(replace(state, updated_at=now), (event,))
+    state = replace(state, recorded={**state.recorded, key: message_id}, updated_at=now)
+    return Outcome(state, (event,))
 
 
-def deadline_passed(state: JourneyState, effect_key: str, kind: str, now: datetime) -> Outcome:
-    """A deadline's timer fired: if what was owed is not done, say so (it is escalated)."""
-    if kind == "payout" and effect_key in state.payments:
+def deadline_passed(
+    state: JourneyState, key: str, owed_key: str, kind: str, now: datetime
+) -> Outcome:
+    """A deadline's timer fired: if what was owed (`owed_key`) is not done, record the breach
+    once (the worker escalates it)."""
+    if kind == "payout" and owed_key in state.payments:
+        return Outcome(state)
+    if key in state.recorded:
         return Outcome(state)
     event = Event(DEADLINE_BREACHED, now, data={"effect": kind})
-    return Outcome(replace(state, updated_at=now), (event,))
+    state = replace(state, recorded={**state.recorded, key: "breached"}, updated_at=now)
+    return Outcome(state, (event,))
+
+
+def breached(state: JourneyState, key: str) -> bool:
+    return state.recorded.get(key) == "breached"
 
 
 def payout_amount(state: JourneyState, amount_field: str) -> int:

@@ -24,7 +24,9 @@ def drop_values(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, 
 def configure(level: str = "INFO") -> None:
     numeric = logging.getLevelName(level.upper())
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=numeric, force=True)
-    for noisy in ("uvicorn.access", "alembic"):
+    # httpx logs every request's URL at INFO, query string and all (a postcode the customer
+    # typed, say); each partner call has its own log line without them (partner.call).
+    for noisy in ("uvicorn.access", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[

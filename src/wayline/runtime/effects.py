@@ -66,8 +66,7 @@ class EffectHandlers:
             assessed = photos.assess(self.service.store, self.partners, state)
 
         def needs(journey: Journey, state: JourneyState, now: datetime) -> list:
-            wanted = outcomes.check_needs(journey, state, "submitted", {}, now,
-                                          refetch_failed=True)
+            wanted = outcomes.check_needs(journey, state, "submitted", {}, now, refetch_failed=True)
             return [need for need in wanted if need.source != photos.SOURCE]
 
         def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
@@ -94,12 +93,13 @@ class EffectHandlers:
             sent.append((message["channel"], reply.message_id))
 
         def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
-            recorded = [
-                outcomes.record_notification(state, template, channel, message_id, now)
-                for channel, message_id in sent
-            ]
-            events = tuple(event for outcome in recorded for event in outcome.events)
-            return Outcome(state, events)
+            events: list = []
+            for channel, message_id in sent:
+                outcome = outcomes.record_notification(
+                    state, f"{effect.key}:{channel}", template, channel, message_id, now
+                )
+                state, events = outcome.state, [*events, *outcome.events]
+            return Outcome(state, tuple(events))
 
         if sent:
             self.service.apply(effect.journey_id, command)
@@ -139,26 +139,29 @@ class EffectHandlers:
 
     def deadline(self, effect: Effect) -> None:
         """A deadline's timer: if what the customer is owed is not done, count the breach
-        and escalate it to the operations team."""
-        breached: list[str] = []
+        and escalate it to the operations team (the escalation is sent again, under the same
+        key, if a run fails after recording the breach)."""
+        newly: list[str] = []
 
         def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
             outcome = outcomes.deadline_passed(
-                state, effect.params["for"], effect.params["kind"], now
+                state, effect.key, effect.params["for"], effect.params["kind"], now
             )
             if outcome.events:
-                breached.append(journey.name)
+                newly.append(journey.name)
             return outcome
 
         self.service.apply(effect.journey_id, command)
-        if breached:
-            DEADLINE_BREACHES.labels(breached[0], effect.params["kind"]).inc()
+        _, state = self.service.system_state(effect.journey_id)
+        if newly:
+            DEADLINE_BREACHES.labels(newly[0], effect.params["kind"]).inc()
             log.error(
                 "deadline.breached",
                 journey_id=effect.journey_id,
                 kind=effect.params["kind"],
                 due=effect.params.get("due"),
             )
+        if outcomes.breached(state, effect.key):
             self.partners.send_message(
                 f"{effect.key}:escalation",
                 "email",

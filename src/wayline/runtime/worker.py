@@ -204,6 +204,10 @@ class Worker:
 
     def _failed(self, effect: Effect, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"[:500]
+        wait = getattr(error, "postpone_seconds", None)
+        if wait is not None:
+            self._postpone(effect, reason, wait)
+            return
         if effect.attempts >= self.max_attempts:
             self._finish(effect.id, status="dead", error=reason)
             metrics.EFFECTS_RUN.labels(effect.kind, "dead").inc()
@@ -229,6 +233,29 @@ class Worker:
             kind=effect.kind,
             attempts=effect.attempts,
             error=type(error).__name__,
+        )
+
+    def _postpone(self, effect: Effect, reason: str, wait: float) -> None:
+        """The partner is known to be down (its breaker is open): this attempt never reached
+        it, so it does not count; try again once the breaker lets a trial through."""
+        with self.store.write() as connection:
+            connection.execute(
+                update(tables.effects)
+                .where(tables.effects.c.id == effect.id)
+                .values(
+                    status="pending",
+                    attempts=tables.effects.c.attempts - 1,
+                    last_error=reason,
+                    updated_at=self.clock.now(),
+                    available_at=self.clock.now() + timedelta(seconds=wait),
+                )
+            )
+        metrics.EFFECTS_RUN.labels(effect.kind, "postponed").inc()
+        log.warning(
+            "effect.postponed",
+            journey_id=effect.journey_id,
+            kind=effect.kind,
+            seconds=round(wait, 2),
         )
 
     def _finish(self, effect_id: str, status: str, error: str | None, available_at=None) -> None:

@@ -81,7 +81,7 @@ class FaultInjection:
         self.faults = faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(("/_sandbox", "/healthz")):
+        if scope["type"] != "http" or _inspection(scope):
             await self.app(scope, receive, send)
             return
         delay, failure = self.faults.draw()
@@ -99,6 +99,18 @@ class FaultInjection:
             await _fail(send, 502, b'{"error": "bad gateway (simulated)"}')
             return
         await self.app(scope, receive, send)
+
+
+INSPECTION_PATHS = {"/", "/messages", "/payouts", "/bookings"}
+
+
+def _inspection(scope: Scope) -> bool:
+    """Control routes and the read-only views people use to see what a partner holds (the
+    messages page in the demo) are not the partner's API: faults never touch them."""
+    path = scope["path"]
+    if path.startswith(("/_sandbox", "/healthz")):
+        return True
+    return scope["method"] == "GET" and path in INSPECTION_PATHS
 
 
 async def _fail(send: Send, status: int, body: bytes) -> None:
