@@ -155,7 +155,7 @@ def test_alex_glass_cash_claim_is_approved_paid_once_and_told(system, customer, 
     journey = alex.journey(sent["id"])
     assert journey["status"] == "decided"
     assert journey["outcome"]["outcome"] == "approved"
-    assert types(journey).count("check.completed") == 4
+    assert types(journey).count("check.completed") == 5  # one at the policy step, four after
     assert types(journey).count("payment.sent") == 1
     payouts = payouts_for(sandbox, sent["reference"])
     assert [(p["amount_pence"], p["account_ending"]) for p in payouts] == [(85000, "9911")]

@@ -13,9 +13,12 @@ import structlog
 from sqlalchemy import Connection
 
 from wayline.connectors.sources import DataSource
+from wayline.documents.intake import Rejected
 from wayline.journeys import engine, outcomes
 from wayline.journeys.engine import DataNeed, JourneyState, Outcome, Refused
+from wayline.journeys.expressions import holds
 from wayline.journeys.loader import Journey
+from wayline.journeys.schema import FieldSpec, FieldType
 from wayline.observability import metrics
 from wayline.runtime import store
 from wayline.runtime.catalog import Catalog
@@ -25,6 +28,10 @@ from wayline.runtime.presenter import present
 from wayline.runtime.store import DuplicateKey, StaleRevision, Store
 
 log = structlog.get_logger("wayline.service")
+
+DOCUMENT_RECEIVED = "document.received"
+DOCUMENT_HELD = "document.held"
+DOCUMENT_REJECTED = "document.rejected"
 
 
 class NotFound(Exception):
@@ -191,14 +198,108 @@ class JourneyService:
             log.info("journey.submitted", journey_id=journey_id, journey=result.body["type"])
         return result
 
-    def record_document(self, customer_id: str, journey_id: str, document: dict[str, Any]) -> None:
-        """Keep an uploaded document's record. The journey itself does not change (so its
-        revision stays): a file answer may name the document from now on."""
-        with self.store.write() as connection:
+    def file_field(self, customer_id: str, journey_id: str, field: str) -> FieldSpec | None:
+        """The file field an upload is for (None when `field` is not one), on a journey that
+        still takes files; Rejected when the field already holds as many as it takes."""
+        with self.store.read() as connection:
             stored = self._load(connection, journey_id, customer_id)
             if stored.state.status != engine.Status.IN_PROGRESS:
                 raise Conflict("Files can no longer be added to this journey")
-            store.insert_document(connection, journey_id, document, self.clock.now())
+            journey = self._definition(connection, stored.state)
+            spec = journey.fields.get(field)
+            if spec is None or spec.type != FieldType.FILE:
+                return None
+            self._check_room(connection, journey, stored.state, spec)
+            return spec
+
+    def record_document(self, customer_id: str, journey_id: str, document: dict[str, Any]) -> None:
+        """Keep an uploaded document's record, with a document.received event (document.held
+        when the scanner could not look at it) in the same transaction. The journey row does
+        not change, so its revision stays: pages and API clients that uploaded a file go on
+        with the revision they hold. An accepted document may be named by a file answer."""
+        with self.store.write() as connection:
+            store.lock_journey(connection, journey_id)
+            stored = self._load(connection, journey_id, customer_id)
+            if stored.state.status != engine.Status.IN_PROGRESS:
+                raise Conflict("Files can no longer be added to this journey")
+            journey = self._definition(connection, stored.state)
+            field = document["field"]
+            held = document.get("status") == "held"
+            if not held:
+                self._check_room(connection, journey, stored.state, journey.fields[field])
+            now = self.clock.now()
+            store.insert_document(connection, journey_id, document, now)
+            data: dict[str, Any] = {"document": document["id"], "field": field}
+            if held:
+                data["reason"] = document.get("reason")
+            event = engine.Event(
+                DOCUMENT_HELD if held else DOCUMENT_RECEIVED,
+                now,
+                _step_of(journey, field),
+                (field,),
+                data,
+            )
+            store.append_events(connection, journey_id, (event,))
+
+    def reject_document(
+        self, customer_id: str, journey_id: str, field: str, rejected: Rejected
+    ) -> None:
+        """A document.rejected event with the reason; nothing else changes."""
+        with self.store.write() as connection:
+            stored = self._load(connection, journey_id, customer_id)
+            journey = self._definition(connection, stored.state)
+            data = {"field": field, "reason": rejected.reason, "code": rejected.code}
+            event = engine.Event(
+                DOCUMENT_REJECTED,
+                self.clock.now(),
+                _step_of(journey, field),
+                (field,),
+                {**data, **rejected.data},
+            )
+            store.append_events(connection, journey_id, (event,))
+
+    def document(self, customer_id: str, journey_id: str, document_id: str) -> dict[str, Any]:
+        """One of the journey's documents, with its storage keys, evidence and signals."""
+        with self.store.read() as connection:
+            self._load(connection, journey_id, customer_id)
+            record = store.document_record(connection, journey_id, document_id)
+        if record is None:
+            raise NotFound(f"There is no document '{document_id}' in this journey")
+        return record
+
+    def evidence_of(self, document_id: str) -> dict[str, Any] | None:
+        """A document's evidence metadata (the shape is in documents.metadata), for the
+        system's own work (signals, the reuse index): no owner check."""
+        with self.store.read() as connection:
+            return store.evidence_of(connection, document_id)
+
+    def _check_room(
+        self, connection: Connection, journey: Journey, state: JourneyState, spec: FieldSpec
+    ) -> None:
+        """Refuse another file for a field that holds as many as its max_items rule allows.
+        Counted: the field's accepted documents that the step's answer or draft names, and
+        those uploaded since the journey was last saved (on their way into the answer). A
+        file taken out of the answer no longer counts."""
+        now = self.clock.now()
+        scope = engine.context(journey, state, state.answers, now)
+        rules = [
+            rule
+            for rule in spec.rules
+            if rule.rule == "max_items" and rule.value is not None and holds(rule.when, scope)
+        ]
+        if not rules:
+            return
+        rule = min(rules, key=lambda r: int(r.value or 0))
+        step = journey.step(_step_of(journey, spec.name) or "")
+        named = engine.step_values(journey, state, step).get(spec.name) if step else None
+        listed = set(named) if isinstance(named, list) else set()
+        uploaded = store.field_documents(connection, state.id, spec.name)
+        counted = [d for d, at in uploaded.items() if d in listed or at >= state.updated_at]
+        if len(counted) >= int(rule.value or 0):
+            raise Rejected(
+                rule.message or f"{spec.label} takes no more than {rule.value} files",
+                "too_many_files",
+            )
 
     def abandon_stale(self, limit: int = 100) -> int:
         """Mark drafts left longer than their definition's abandon_after as abandoned."""
@@ -451,7 +552,8 @@ def _step_needs(step: str, answers: dict) -> Needs:
 
     def needs(journey: Journey, state: JourneyState, now: datetime) -> list[DataNeed]:
         found = engine.data_needs(journey, state, step, answers, now)
-        return found + outcomes.check_needs(journey, state, f"step:{step}", answers, now)
+        return found + outcomes.check_needs(journey, state, f"step:{step}", answers, now,
+                                            refetch_failed=True)
 
     return needs
 
@@ -459,3 +561,7 @@ def _step_needs(step: str, answers: dict) -> Needs:
 class _NeedData(Exception):
     def __init__(self, needs: list[DataNeed]):
         self.needs = needs
+
+
+def _step_of(journey: Journey, field: str) -> str | None:
+    return next((s.name for s in journey.steps if any(f.name == field for f in s.fields)), None)

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import insert
 
 from wayline.bootstrap import Components, demo_secret
+from wayline.documents.pipeline import DocumentPipeline, Limits
 from wayline.runtime import tables
 from wayline.web import health, problems
 from wayline.web.api import demo, documents, journeys
@@ -41,6 +42,9 @@ def create_app(components: Components) -> FastAPI:
     app.state.settings = settings
     app.state.store = components.store
     app.state.storage = components.storage
+    app.state.documents = DocumentPipeline(
+        components.storage, components.scanner, Limits.from_settings(settings)
+    )
     app.state.service = components.service
     app.state.sessions = Sessions(secret, secure=settings.secure_cookies)
     app.state.csrf = Csrf(secret, secure=settings.secure_cookies)

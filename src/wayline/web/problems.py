@@ -17,6 +17,7 @@ from wayline.journeys.engine import Refused
 from wayline.runtime.service import Conflict, IdempotencyMismatch, NotFound, PartnerUnavailable
 from wayline.web.pages.forms import TamperedForm
 from wayline.web.pages.routes import SignInRequired
+from wayline.web.uploads import Held
 
 log = structlog.get_logger("wayline.http")
 TITLES = {
@@ -138,6 +139,18 @@ def _unavailable(request: Request, error: Exception) -> Response:
     return response
 
 
+def _held(request: Request, error: Exception) -> Response:
+    """An upload the scanner could not look at: kept but held, not usable; try again later."""
+    assert isinstance(error, Held)
+    return problem(
+        503,
+        error.reason,
+        [{"field": "file", "message": error.reason}],
+        headers={"Retry-After": "60"},
+        document=error.document,
+    )
+
+
 def _bug(request: Request, error: Exception) -> Response:
     """A 500 is always a bug: logged with its trace, answered as problem details."""
     log.exception("request.failed", error=type(error).__name__)
@@ -159,5 +172,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(IdempotencyMismatch, lambda r, e: problem(422, str(e)))
     app.add_exception_handler(
-        Rejected, lambda r, e: problem(422, str(e), [{"field": "file", "message": str(e)}])
+        Rejected,
+        lambda r, e: problem(422, str(e), [{"field": "file", "message": str(e)}], code=e.code),
     )
+    app.add_exception_handler(Held, _held)

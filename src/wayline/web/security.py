@@ -55,7 +55,9 @@ class SecurityHeaders:
                 headers = [
                     h for h in message.get("headers", []) if h[0] != b"cache-control" or cacheable
                 ]
-                headers.extend(HEADERS)
+                # A response that sets one of these itself (a download's stricter CSP) keeps it.
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in HEADERS if h[0] not in present)
                 if not cacheable:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers

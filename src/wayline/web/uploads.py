@@ -1,13 +1,32 @@
-"""Taking one uploaded file for a journey's file field: the same path for the API and pages."""
+"""Taking one uploaded file for a journey's file field: the same path for the API and pages.
+
+The pipeline (documents.pipeline) checks the file; only then is it stored and recorded, with a
+document.received event. A file refused for what it is gets a document.rejected event with the
+reason, and nothing else changes: no file is stored and no document row is written. A file the
+scanner could not look at is kept but HELD (document.held): the customer is told to try again,
+and no answer may name it.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request, UploadFile
 
-from wayline.documents.intake import Rejected, check
-from wayline.journeys.schema import FieldType
+from wayline.documents.intake import Rejected
+from wayline.documents.pipeline import HELD, DocumentPipeline
 from wayline.runtime.ids import new_id
 from wayline.runtime.service import JourneyService
+
+LISTED = ("id", "field", "filename", "content_type", "size", "sha256", "status", "reason")
+
+
+class Held(Rejected):
+    """Kept, but not usable until the scanner has looked at it: try again later."""
+
+    def __init__(self, reason: str, document: dict[str, Any]):
+        super().__init__(reason, "held")
+        self.document = document
 
 
 def accept_upload(
@@ -19,26 +38,54 @@ def accept_upload(
     upload: UploadFile,
 ) -> dict:
     """Check, store and record one file; Rejected (with a reason for the customer) if not."""
-    journey = svc.definition_for(customer, journey_id)
-    spec = journey.fields.get(field)
-    if spec is None or spec.type != FieldType.FILE:
-        raise Rejected(f"'{field}' is not a file question in this journey")
-    upload.file.seek(0, 2)
-    size = upload.file.tell()
-    upload.file.seek(0)
-    content_type = check(spec, upload.file, size, request.app.state.settings.max_upload_bytes)
-    document_id = new_id()
-    stored = request.app.state.storage.put(f"journeys/{journey_id}/{document_id}", upload.file)
-    document = {
-        "id": document_id,
-        "field": field,
-        "filename": safe_name(upload.filename),
-        "content_type": content_type,
-        "size": stored.size,
-        "sha256": stored.sha256,
-    }
-    svc.record_document(customer, journey_id, {**document, "storage_key": stored.key})
+    pipeline: DocumentPipeline = request.app.state.documents
+    try:
+        spec = svc.file_field(customer, journey_id, field)
+    except Rejected as rejected:  # the field holds as many files as it takes
+        svc.reject_document(customer, journey_id, field, rejected)
+        raise
+    if spec is None:
+        raise Rejected(f"'{field}' is not a file question in this journey", "not_a_file_field")
+    try:
+        checked = pipeline.check(spec, upload.file)
+    except Rejected as rejected:
+        svc.reject_document(customer, journey_id, field, rejected)
+        raise
+    try:
+        document_id = new_id()
+        kept = pipeline.keep(checked, journey_id, document_id)
+        document = {
+            "id": document_id,
+            "field": field,
+            "filename": safe_name(upload.filename),
+            "content_type": checked.content_type,
+            "size": checked.size,
+            "sha256": checked.sha256,
+            "status": checked.status,
+            "reason": checked.reason,
+        }
+        record = {
+            **document,
+            "storage_key": kept.storage_key,
+            "display_key": kept.display_key,
+            "display_content_type": kept.display_content_type,
+            "evidence": checked.evidence,
+        }
+        try:
+            svc.record_document(customer, journey_id, record)
+        except Rejected as rejected:  # another upload filled the field meanwhile
+            svc.reject_document(customer, journey_id, field, rejected)
+            raise
+    finally:
+        checked.close()
+    if checked.status == HELD:
+        raise Held(checked.reason or "", document)
     return document
+
+
+def listed(record: dict[str, Any]) -> dict[str, Any]:
+    """A document as the API lists it."""
+    return {key: record.get(key) for key in LISTED}
 
 
 def safe_name(name: str | None) -> str:

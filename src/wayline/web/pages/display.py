@@ -24,6 +24,7 @@ OUTCOME_WORDS = {
     "approved": "approved",
     "referred": "passed to a claims handler",
     "not_covered": "not covered by your policy",
+    "no_policy": "we could not find your policy",
 }
 
 

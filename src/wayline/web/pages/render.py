@@ -62,6 +62,9 @@ class FieldView:
     options: list = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
     nested: dict[str, list[FieldView]] = field(default_factory=dict)
+    # (choice, options): shown only while one of these options of an earlier choice on the
+    # page is chosen (or none is), hidden by script otherwise. No script: always shown.
+    shown_for: tuple[str, list[str]] | None = None
 
     @property
     def first_input_id(self) -> str:
@@ -124,9 +127,11 @@ def step_fields(
         reveal = (
             _revealed_by(journey, state, spec, views, own, values, now) if depends_here else None
         )
-        if reveal is not None:
-            views[reveal[0]].nested.setdefault(reveal[1], []).append(view)
+        if reveal is not None and len(reveal[1]) == 1:
+            views[reveal[0]].nested.setdefault(reveal[1][0], []).append(view)
         else:
+            if reveal is not None and 1 < len(reveal[1]) < len(views[reveal[0]].options):
+                view.shown_for = reveal
             top.append(view)
     return top
 
@@ -139,16 +144,17 @@ def _revealed_by(
     own: set[str],
     values: dict,
     now,
-) -> tuple[str, str] | None:
-    """The radio (field, option) that reveals a field: its condition reads one earlier choice
-    of this step and holds for exactly one of that choice's options. Conditions such as
-    `answers.payout_account == "different" || !has(data.customer.accounts)` count too: they
-    are tried with each option chosen in turn."""
+) -> tuple[str, list[str]] | None:
+    """The radio options that reveal a field: (the choice, its options for which the field's
+    condition holds), when the condition reads one earlier choice of this step. Conditions
+    such as `answers.payout_account == "different" || !has(data.customer.accounts)` count
+    too: they are tried with each option chosen in turn. A field revealed by exactly one
+    option is nested under it."""
     reveal = REVEAL.match(spec.when or "")
     if reveal is not None:
         parent = views.get(reveal.group(1))
         if parent is not None and parent.spec.type == FieldType.SINGLE_CHOICE:
-            return reveal.group(1), reveal.group(2)
+            return reveal.group(1), [reveal.group(2)]
         return None
     read = [name for name in own if f"answers.{name}" in (spec.when or "")]
     parent = views.get(read[0]) if len(read) == 1 else None
@@ -164,4 +170,4 @@ def _revealed_by(
             ),
         )
     ]
-    return (parent.spec.name, holding[0]) if len(holding) == 1 else None
+    return parent.spec.name, holding

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from wayline.documents.intake import Rejected
@@ -216,7 +217,10 @@ async def submit_step(
         errors: list[FieldError] = []
     else:
         answers = forms.answers_from_form(spec, form)
-        errors = _take_uploads(request, svc, customer, journey_id, spec, form, answers)
+        # Checking files decodes images and parses PDFs: off the event loop.
+        errors = await run_in_threadpool(
+            _take_uploads, request, svc, customer, journey_id, spec, form, answers
+        )
     try:
         if action in ("save", "remove") or errors:
             result = svc.save_draft(customer, journey_id, step, answers, revision)

@@ -28,10 +28,12 @@
     panels.forEach(function (panel) {
       var name = panel.getAttribute("data-reveal-for");
       var value = panel.getAttribute("data-reveal-value");
+      // A field asked for several of the options (or before any is chosen) names them all.
+      var values = panel.hasAttribute("data-reveal-values") ? JSON.parse(panel.getAttribute("data-reveal-values")) : null;
       var radios = document.querySelectorAll('input[type="radio"][name="' + name + '"]');
       function sync() {
         var chosen = document.querySelector('input[type="radio"][name="' + name + '"]:checked');
-        var open = !!chosen && chosen.value === value;
+        var open = values ? !chosen || values.indexOf(chosen.value) >= 0 : !!chosen && chosen.value === value;
         // aria-expanded is not allowed on radios (ARIA 1.2), so only `hidden` changes.
         panel.hidden = !open;
       }

@@ -1,0 +1,161 @@
+"""After the answers: checks at a step and after submission, the decision, payments,
+notifications and deadlines, in the pure `journeys.outcomes`."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+from wayline.journeys import engine, outcomes
+from wayline.journeys.engine import Status
+
+
+def checked_at_policy(shell, state):
+    submitted = engine.submit_step(
+        shell.journey,
+        state,
+        "policy",
+        {"policy_number": state.prefill.get("policy_number", {}).get("value", "MTR-100001")},
+        shell.now,
+    )
+    return outcomes.after_step(shell.journey, submitted, "policy", shell.now)
+
+
+def test_a_customer_with_a_policy_passes_the_status_check(shell):
+    outcome = checked_at_policy(shell, shell.start("alex"))
+    assert outcome.state.status == Status.IN_PROGRESS
+    assert outcome.state.checks["customer_status"]["passed"] is True
+    assert [e.type for e in outcome.events] == ["step.completed", "check.completed"]
+
+
+def test_a_typed_policy_number_that_is_not_theirs_ends_the_claim_with_the_reason(shell):
+    state = shell.start("alex")
+    down = engine.record_data(state, "policies", {}, None, shell.now, error="unavailable")
+    submitted = engine.submit_step(
+        shell.journey, down, "policy", {"policy_number": "MTR-999999"}, shell.now
+    )
+    assert submitted.state.answers["policy_number"] == "MTR-999999"  # typed in
+    back = engine.record_data(
+        submitted.state,
+        "policies",
+        {},
+        shell.sources["policies"].fetch("alex", {}, shell.now.date()),
+        shell.now,
+    )
+    outcome = outcomes.after_step(
+        shell.journey, replace(submitted, state=back), "policy", shell.now
+    )
+    assert outcome.state.status == Status.DECIDED
+    assert outcome.state.outcome["outcome"] == "no_policy"
+    assert "could not find that policy number" in outcome.state.outcome["reasons"][0]
+    assert [e.type for e in outcome.events][-2:] == ["check.completed", "decision.made"]
+
+
+def test_with_the_policy_system_still_down_the_typed_number_goes_on(shell):
+    down = engine.record_data(
+        shell.start("alex"), "policies", {}, None, shell.now, error="unavailable"
+    )
+    submitted = engine.submit_step(
+        shell.journey, down, "policy", {"policy_number": "MTR-100001"}, shell.now
+    )
+    outcome = outcomes.after_step(shell.journey, submitted, "policy", shell.now)
+    assert outcome.state.status == Status.IN_PROGRESS
+    assert outcome.state.checks["customer_status"]["unavailable"] is True
+
+
+def sent(shell, state, reference="CLM-TEST01"):
+    return engine.submit(
+        shell.journey, state, declaration=True, reference=reference, now=shell.now
+    ).state
+
+
+def with_checks_data(shell, state, fraud=None, photos=None):
+    state = engine.record_data(
+        state,
+        "fraud_history",
+        {},
+        fraud or {"claims_last_two_years": 0, "risk_marker": None},
+        shell.now,
+    )
+    return engine.record_data(state, "photo_signals", {}, photos or {"high": 0}, shell.now)
+
+
+def glass_cash_claim(shell, customer="alex", amount="850"):
+    from test_engine import glass_cash  # the engine tests' builder of a complete claim
+
+    return (
+        glass_cash(shell, customer, amount=amount)
+        if amount != "850"
+        else glass_cash(shell, customer)
+    )
+
+
+def test_a_clean_small_cash_claim_is_approved_and_paid_with_a_deadline(shell):
+    state = with_checks_data(shell, sent(shell, glass_cash_claim(shell)))
+    decided = outcomes.complete_checks(shell.journey, state, shell.now)
+    assert decided.state.status == Status.DECIDED
+    assert decided.state.outcome["outcome"] == "approved"
+    kinds = [effect.kind for effect in decided.effects]
+    assert kinds == ["notify", "payout", "deadline"]
+    timer = decided.effects[-1]
+    assert timer.not_before == shell.now + timedelta(minutes=15)
+    assert timer.params["for"] == decided.effects[1].key
+
+
+def test_a_fraud_marker_or_a_high_photo_signal_refers_the_claim(shell):
+    base = sent(shell, glass_cash_claim(shell))
+    marked = with_checks_data(
+        shell, base, fraud={"claims_last_two_years": 3, "risk_marker": "high"}
+    )
+    referred = outcomes.complete_checks(shell.journey, marked, shell.now).state
+    assert (referred.status, referred.outcome["outcome"]) == (Status.IN_REVIEW, "referred")
+    assert referred.outcome["reasons"] == [
+        "The fraud bureau holds a risk marker that a claims handler needs to review"
+    ]
+    signalled = with_checks_data(shell, base, photos={"high": 1})
+    referred = outcomes.complete_checks(shell.journey, signalled, shell.now).state
+    assert referred.outcome["reasons"] == [
+        "A photo shows a sign of fraud that a claims handler needs to review"
+    ]
+
+
+def test_a_payment_and_a_message_are_recorded_once(shell):
+    state = with_checks_data(shell, sent(shell, glass_cash_claim(shell)))
+    state = outcomes.complete_checks(shell.journey, state, shell.now).state
+    paid = outcomes.record_payment(shell.journey, state, "k1", "PO-1", "850.00", shell.now)
+    assert [e.type for e in paid.events] == ["payment.sent"]
+    assert [effect.kind for effect in paid.effects] == ["notify"]
+    again = outcomes.record_payment(shell.journey, paid.state, "k1", "PO-1", "850.00", shell.now)
+    assert again.events == () and again.effects == ()
+    told = outcomes.record_notification(
+        paid.state, "k2:email", "decision", "email", "M1", shell.now
+    )
+    assert len(told.events) == 1
+    assert (
+        outcomes.record_notification(
+            told.state, "k2:email", "decision", "email", "M1", shell.now
+        ).events
+        == ()
+    )
+
+
+def test_a_deadline_breach_is_recorded_once_and_not_when_paid(shell):
+    state = with_checks_data(shell, sent(shell, glass_cash_claim(shell)))
+    state = outcomes.complete_checks(shell.journey, state, shell.now).state
+    late = outcomes.deadline_passed(state, "t1", "pay1", "payout", shell.now)
+    assert [e.type for e in late.events] == ["deadline.breached"]
+    assert outcomes.breached(late.state, "t1")
+    assert outcomes.deadline_passed(late.state, "t1", "pay1", "payout", shell.now).events == ()
+    paid = outcomes.record_payment(shell.journey, state, "pay1", "PO-1", "1.00", shell.now).state
+    assert outcomes.deadline_passed(paid, "t1", "pay1", "payout", shell.now).events == ()
+
+
+def test_notifications_fill_only_their_placeholders(shell):
+    state = sent(shell, glass_cash_claim(shell), reference="CLM-ABC234")
+    messages = outcomes.render_notification(
+        shell.journey, state, "claim_received", "https://example.test/status"
+    )
+    email = next(m for m in messages if m["channel"] == "email")
+    assert email["to"] == "alex@example.com"
+    assert email["subject"] == "We have received your claim CLM-ABC234"
+    assert "Dear Alex Morgan" in email["body"] and "https://example.test/status" in email["body"]
+    sms = next(m for m in messages if m["channel"] == "sms")
+    assert sms["to"] == "+44 7700 900001"
