@@ -8,6 +8,7 @@ and over an httpx.Client pointed at a real server.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from PIL import Image
+from pypdf import PdfWriter
 
 REPO = Path(__file__).resolve().parents[2]
 JOURNEYS_DIR = REPO / "journeys"
@@ -74,7 +77,7 @@ OTHER_VEHICLE = {
 }
 
 
-# --- files: minimal, but real enough for content sniffing -------------------------------------
+# --- files: small, but real enough to decode and parse -------------------------------------
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -98,18 +101,20 @@ def png_bytes(width: int = 2, height: int = 2) -> bytes:
     )
 
 
-def jpeg_bytes() -> bytes:
-    """A JFIF header and end marker: what content sniffing looks at."""
-    app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return b"\xff\xd8\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0 + b"\xff\xd9"
+def jpeg_bytes(width: int = 8, height: int = 8) -> bytes:
+    """A real JPEG (Pillow): the upload pipeline decodes every photo."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (128, 96, 64)).save(out, "JPEG")
+    return out.getvalue()
 
 
 def pdf_bytes() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
-        b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\n"
-        b"trailer <</Root 1 0 R>>\n%%EOF\n"
-    )
+    """A real one-page PDF (pypdf): the upload pipeline parses every PDF."""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def elf_bytes() -> bytes:

@@ -352,7 +352,7 @@ def test_uploads_are_checked_by_content(alex: Api, journey, components) -> None:
     assert document["size"] == len(png_bytes())
     assert document["filename"] == "car.png"
     assert len(document["sha256"]) == 64
-    assert len(_stored_files(home)) == len(stored) + 1
+    assert len(_stored_files(home)) == len(stored) + 2  # the original and its display copy
     stored = _stored_files(home)
 
     rejected = [

@@ -306,3 +306,76 @@ def test_a_missed_payout_deadline_is_counted_and_escalated(system, customer, san
     drain(system)
     assert len(payouts_for(sandbox, sent["reference"])) == 1  # paid late, but paid once
     assert types(alex.journey(sent["id"])).count("payment.sent") == 1
+
+
+def camera_photo(taken: datetime, seed: int = 1, size: tuple[int, int] = (800, 600)) -> bytes:
+    """A photo-like JPEG with a camera's EXIF capture time (Pillow draws, piexif writes)."""
+    import io
+
+    import piexif
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, (30, 90, 140))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, size[0], 4):  # a smooth gradient with broad shapes, like a photo
+        draw.rectangle([x, 0, x + 4, size[1]], fill=(x * 255 // size[0], 60 + seed * 20, 120))
+    draw.ellipse([200, 150, 600, 450], fill=(240, 200, 40))
+    draw.rectangle([50 + seed * 30, 380, 250 + seed * 30, 560], fill=(20, 20, 20))
+    exif = piexif.dump({
+        "0th": {piexif.ImageIFD.Make: "Apple", piexif.ImageIFD.Model: "iPhone 13"},
+        "Exif": {piexif.ExifIFD.DateTimeOriginal: taken.strftime("%Y:%m:%d %H:%M:%S")},
+    })
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+def photo_claim(api: Api, photo: bytes, filename: str) -> tuple[dict[str, Any], str]:
+    journey = api.start()
+    journey = api.step(journey, "policy", {"policy_number": ACTIVE[api.customer]})
+    journey = api.step(journey, "incident", incident("glass"))
+    document = api.upload(journey, "damage_photos", photo, filename)
+    journey = api.step(journey, "photos", {"damage_photos": [document]})
+    journey = api.step(journey, "settlement", {"settlement": "repairer", "repairer_id": field_of(
+        journey, "repairer_id")["options"][0]["value"]})
+    return api.submit(journey), document
+
+
+def signals_of(api: Api, journey_id: str, document: str) -> dict[str, dict[str, str]]:
+    response = api.http.get(f"/api/v1/journeys/{journey_id}/documents/{document}")
+    assert response.status_code == 200, response.text
+    return {signal["code"]: signal for signal in response.json()["signals"]}
+
+
+def test_a_photo_taken_before_the_policy_started_refers_the_claim(system, customer, clock):
+    alex = customer("alex")  # policy MTR-100001 started 270 days before today
+    taken = clock.now() - timedelta(days=400)
+    sent, document = photo_claim(alex, camera_photo(taken), "old.jpg")
+    drain(system)
+    journey = alex.journey(sent["id"])
+    assert journey["outcome"]["outcome"] == "referred"
+    assert "A photo shows a sign of fraud that a claims handler needs to review" in (
+        journey["outcome"]["reasons"])
+    signal = signals_of(alex, sent["id"], document)["taken_before_policy"]
+    assert (signal["status"], signal["severity"]) == ("fired", "high")
+    assert signal["evidence"] == "taken 130 days before the policy started"
+
+
+def test_the_same_photo_from_another_customer_is_caught_as_reused(system, customer, clock):
+    from PIL import Image
+
+    original = camera_photo(clock.now() - timedelta(days=2), seed=7)
+    alex, sam = customer("alex"), customer("sam")
+    photo_claim(alex, original, "front.jpg")
+    drain(system)
+    import io
+
+    smaller = io.BytesIO()
+    Image.open(io.BytesIO(original)).resize((640, 480)).save(smaller, "JPEG", quality=60)
+    sent, document = photo_claim(sam, smaller.getvalue(), "mine.jpg")
+    drain(system)
+    journey = sam.journey(sent["id"])
+    assert journey["outcome"]["outcome"] == "referred"
+    signal = signals_of(sam, sent["id"], document)["reused_photo"]
+    assert (signal["status"], signal["severity"]) == ("fired", "high")
+    assert "another customer's claim" in signal["evidence"]

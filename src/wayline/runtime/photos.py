@@ -47,11 +47,17 @@ def assess(store: Store, partners: Partners | None, state: JourneyState) -> dict
                 continue
             matches = _similar(connection, evidence.get("phash"), row.id)
             found[row.id] = photo_signals.photo_signals(evidence, facts, matches)
-            connection.execute(update(tables.documents).where(d.id == row.id)
-                               .values(signals=found[row.id]))
+            connection.execute(
+                update(tables.documents).where(d.id == row.id).values(signals=found[row.id])
+            )
     result = photo_signals.summary(found)
-    log.info("photos.assessed", journey_id=state.id, photos=result["photos"],
-             high=result["high"], medium=result["medium"])
+    log.info(
+        "photos.assessed",
+        journey_id=state.id,
+        photos=result["photos"],
+        high=result["high"],
+        medium=result["medium"],
+    )
     return result
 
 
@@ -61,8 +67,12 @@ def _similar(connection: Any, phash: str | None, document_id: str) -> list[dict[
     from wayline.documents import similarity
 
     return [
-        {"document_id": m.document_id, "journey_id": m.journey_id,
-         "customer_id": m.customer_id, "distance": m.distance}
+        {
+            "document_id": m.document_id,
+            "journey_id": m.journey_id,
+            "customer_id": m.customer_id,
+            "distance": m.distance,
+        }
         for m in similarity.near(connection, phash)
         if m.document_id != document_id
     ]

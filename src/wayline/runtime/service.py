@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import Connection
 
 from wayline.connectors.sources import DataSource
+from wayline.documents import similarity
 from wayline.documents.intake import Rejected
 from wayline.journeys import engine, outcomes
 from wayline.journeys.engine import DataNeed, JourneyState, Outcome, Refused
@@ -229,6 +230,10 @@ class JourneyService:
                 self._check_room(connection, journey, stored.state, journey.fields[field])
             now = self.clock.now()
             store.insert_document(connection, journey_id, document, now)
+            phash = (document.get("evidence") or {}).get("phash")
+            if phash and not held:
+                # In the reuse index at once, so a later claim anywhere finds this photo.
+                similarity.add(connection, document["id"], journey_id, customer_id, phash)
             data: dict[str, Any] = {"document": document["id"], "field": field}
             if held:
                 data["reason"] = document.get("reason")

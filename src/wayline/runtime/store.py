@@ -111,7 +111,8 @@ _EFFECT_QUEUED = select(tables.effects.c.id).where(tables.effects.c.key == bindp
 _INSERT_EFFECT = insert(tables.effects)
 _INSERT_DOCUMENT = insert(tables.documents)
 _DOCUMENTS_OF = select(tables.documents.c.id, tables.documents.c.field).where(
-    tables.documents.c.journey_id == bindparam("journey_id")
+    tables.documents.c.journey_id == bindparam("journey_id"),
+    tables.documents.c.status == "accepted",
 )
 
 
@@ -389,20 +390,73 @@ def insert_document(
             "sha256": document["sha256"],
             "storage_key": document["storage_key"],
             "created_at": now,
+            "status": document.get("status", "accepted"),
+            "reason": document.get("reason"),
+            "display_key": document.get("display_key"),
+            "display_content_type": document.get("display_content_type"),
+            "evidence": document.get("evidence"),
         },
     )
 
 
 def documents_of(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]:
+    """The documents a file answer may name: accepted ones only (not those held)."""
     rows = connection.execute(_DOCUMENTS_OF, {"journey_id": journey_id}).all()
     return {row.id: {"field": row.field} for row in rows}
 
 
+_d = tables.documents.c
+_LISTED = (_d.id, _d.field, _d.filename, _d.content_type, _d.size, _d.sha256, _d.status, _d.reason)
+
+
 def document_records(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]:
-    d = tables.documents.c
+    """The journey's documents as listed to their owner, oldest first."""
     rows = connection.execute(
-        select(d.id, d.field, d.filename, d.content_type, d.size)
-        .where(d.journey_id == journey_id)
-        .order_by(d.created_at)
+        select(*_LISTED, _d.created_at)
+        .where(_d.journey_id == journey_id)
+        .order_by(_d.created_at, _d.id)
     ).all()
-    return {row.id: row._asdict() for row in rows}
+    return {row.id: {**row._asdict(), "created_at": aware(row.created_at)} for row in rows}
+
+
+def document_record(
+    connection: Connection, journey_id: str, document_id: str
+) -> dict[str, Any] | None:
+    """One document of the journey, with where it is stored, its evidence and signals."""
+    row = connection.execute(
+        select(
+            *_LISTED,
+            _d.created_at,
+            _d.storage_key,
+            _d.display_key,
+            _d.display_content_type,
+            _d.evidence,
+            _d.signals,
+        ).where(_d.journey_id == journey_id, _d.id == document_id)
+    ).first()
+    if row is None:
+        return None
+    return {**row._asdict(), "created_at": aware(row.created_at)}
+
+
+def evidence_of(connection: Connection, document_id: str) -> dict[str, Any] | None:
+    """A document's evidence metadata (shape: documents.metadata), None when it has none."""
+    return connection.execute(select(_d.evidence).where(_d.id == document_id)).scalar()
+
+
+def field_documents(connection: Connection, journey_id: str, field: str) -> dict[str, datetime]:
+    """When each accepted document of the field came, by id."""
+    rows = connection.execute(
+        select(_d.id, _d.created_at).where(
+            _d.journey_id == journey_id, _d.field == field, _d.status == "accepted"
+        )
+    ).all()
+    return {row.id: aware(row.created_at) for row in rows}
+
+
+def lock_journey(connection: Connection, journey_id: str) -> None:
+    """Hold the journey's row until the transaction ends (PostgreSQL; SQLite's write
+    transactions already run one at a time)."""
+    connection.execute(
+        select(tables.journeys.c.id).where(tables.journeys.c.id == journey_id).with_for_update()
+    )

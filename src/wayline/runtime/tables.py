@@ -125,6 +125,27 @@ documents = Table(
     Index("ix_documents_journey", "journey_id"),
 )
 
+# The photo reuse index (documents/similarity.py): each photo's 64-bit perceptual hash, stored
+# as a signed BIGINT, and its four 16-bit chunks, each indexed with the hash, so that a query by
+# chunk and distance is answered from the index alone (multi-index hashing); the c0 index also
+# finds a hash's rows.
+photo_hashes = Table(
+    "photo_hashes",
+    metadata,
+    Column("document_id", String(32), primary_key=True),
+    Column("journey_id", String(32), nullable=False),
+    Column("customer_id", String(100), nullable=False),
+    Column("phash", BigInteger, nullable=False),
+    Column("c0", Integer, nullable=False),  # bits 63..48
+    Column("c1", Integer, nullable=False),  # bits 47..32
+    Column("c2", Integer, nullable=False),  # bits 31..16
+    Column("c3", Integer, nullable=False),  # bits 15..0
+    Index("ix_photo_hashes_c0", "c0", "phash"),
+    Index("ix_photo_hashes_c1", "c1", "phash"),
+    Index("ix_photo_hashes_c2", "c2", "phash"),
+    Index("ix_photo_hashes_c3", "c3", "phash"),
+)
+
 benchmark_writes = Table(
     "benchmark_writes",
     metadata,

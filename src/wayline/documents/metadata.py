@@ -1,0 +1,213 @@
+"""Evidence metadata read from an upload, kept with the document (documents.evidence) for the
+fraud signals, the reuse index and the people who review a claim.
+
+The evidence of every document has the same keys (null where the file does not say):
+
+    {
+      "kind": "image" | "pdf",
+      "format": "JPEG" | "PNG" | "WEBP" | "HEIF" | "PDF",
+      "width": int | null, "height": int | null,   # pixels as seen (orientation applied)
+      "orientation": int | null,                    # EXIF Orientation, 1-8
+      "captured_at": str | null,      # EXIF DateTimeOriginal, ISO 8601; with the offset when
+                                      # OffsetTimeOriginal gives one, else local camera time
+      "camera_make": str | null, "camera_model": str | null,
+      "software": str | null,         # EXIF Software
+      "xmp_history": [str],           # software named by the XMP packet: CreatorTool and the
+                                      # history's softwareAgent entries
+      "gps": {"lat": float, "lon": float} | null,  # decimal degrees, south and west negative
+      "phash": str | null, "dhash": str | null,    # 64-bit perceptual hashes, 16 hex digits
+      "pdf": {"pages", "creator", "producer", "created_at", "modified_at"} | null
+    }
+
+Hashes are taken from the image as seen (orientation applied, at most the display size), so a
+photo and a rotated, resized or recompressed copy of it hash alike. Text values are printable
+characters only, at most 200 of them. `runtime.store.evidence_of(connection, document_id)` (and
+`JourneyService.evidence_of`) read a document's evidence back.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from datetime import datetime
+from typing import Any
+
+from PIL import ExifTags, Image
+
+from wayline.documents.pdfs import PdfFacts
+
+TEXT_MAX = 200
+XMP_MAX = 1024 * 1024
+XMP_CREATOR = re.compile(
+    rb"(?:xmp:CreatorTool\s*=\s*[\"']([^\"']{1,400})[\"']"
+    rb"|<xmp:CreatorTool>([^<]{1,400})</xmp:CreatorTool>)"
+)
+XMP_AGENT = re.compile(
+    rb"(?:stEvt:softwareAgent\s*=\s*[\"']([^\"']{1,400})[\"']"
+    rb"|<stEvt:softwareAgent>([^<]{1,400})</stEvt:softwareAgent>)"
+)
+SWAPS_SIDES = {5, 6, 7, 8}  # orientations that turn the image a quarter
+
+
+def empty(kind: str, fmt: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "format": fmt,
+        "width": None,
+        "height": None,
+        "orientation": None,
+        "captured_at": None,
+        "camera_make": None,
+        "camera_model": None,
+        "software": None,
+        "xmp_history": [],
+        "gps": None,
+        "phash": None,
+        "dhash": None,
+        "pdf": None,
+    }
+
+
+def image_evidence(
+    image: Image.Image, width: int, height: int, fmt: str, shown: Image.Image
+) -> dict[str, Any]:
+    """Evidence of a decoded image (`width`×`height` as stored), hashed from `shown`."""
+    import imagehash  # numpy and scipy: loaded with the first photo, not at start-up
+
+    evidence = empty("image", fmt)
+    try:
+        exif = image.getexif()
+    except Exception:  # a damaged EXIF block: the photo simply says nothing
+        exif = Image.Exif()
+    orientation = _int(exif.get(ExifTags.Base.Orientation))
+    if orientation not in range(1, 9):
+        orientation = None
+    if orientation in SWAPS_SIDES:
+        width, height = height, width
+    details = _ifd(exif, ExifTags.IFD.Exif)
+    evidence.update(
+        width=width,
+        height=height,
+        orientation=orientation,
+        captured_at=exif_time(
+            details.get(ExifTags.Base.DateTimeOriginal),
+            details.get(ExifTags.Base.OffsetTimeOriginal),
+        ),
+        camera_make=text(exif.get(ExifTags.Base.Make)),
+        camera_model=text(exif.get(ExifTags.Base.Model)),
+        software=text(exif.get(ExifTags.Base.Software)),
+        xmp_history=xmp_software(_xmp(image)),
+        gps=gps(_ifd(exif, ExifTags.IFD.GPSInfo)),
+        phash=str(imagehash.phash(shown)),
+        dhash=str(imagehash.dhash(shown)),
+    )
+    return evidence
+
+
+def pdf_evidence(facts: PdfFacts) -> dict[str, Any]:
+    evidence = empty("pdf", "PDF")
+    evidence["pdf"] = {
+        "pages": facts.pages,
+        "creator": facts.info.get("creator"),
+        "producer": facts.info.get("producer"),
+        "created_at": facts.info.get("created_at"),
+        "modified_at": facts.info.get("modified_at"),
+    }
+    return evidence
+
+
+def _ifd(exif: Image.Exif, ifd: int) -> dict[int, Any]:
+    try:
+        return dict(exif.get_ifd(ifd))
+    except Exception:
+        return {}
+
+
+def text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    cleaned = "".join(ch for ch in value if ch.isprintable()).strip()
+    return cleaned[:TEXT_MAX] or None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+EXIF_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def exif_time(value: Any, offset: Any = None) -> str | None:
+    """EXIF 'YYYY:MM:DD HH:MM:SS' (with an optional '+HH:MM' offset) as ISO 8601."""
+    raw = text(value)
+    match = EXIF_TIME.match(raw or "")
+    if not match:
+        return None
+    try:
+        moment = datetime(*(int(part) for part in match.groups()))
+    except ValueError:  # 0000:00:00 00:00:00 and other impossible dates
+        return None
+    stamp = moment.isoformat()
+    zone = EXIF_OFFSET.match(text(offset) or "")
+    if zone and int(zone.group(2)) <= 14 and int(zone.group(3)) < 60:
+        stamp += f"{zone.group(1)}{zone.group(2)}:{zone.group(3)}"
+    return stamp
+
+
+def gps(info: dict[int, Any]) -> dict[str, float] | None:
+    """GPSLatitude/GPSLongitude (degrees, minutes, seconds) with their N/S and E/W refs, as
+    decimal degrees; None when missing or impossible."""
+    lat = _degrees(info.get(ExifTags.GPS.GPSLatitude), info.get(ExifTags.GPS.GPSLatitudeRef), 90)
+    lon = _degrees(info.get(ExifTags.GPS.GPSLongitude), info.get(ExifTags.GPS.GPSLongitudeRef), 180)
+    if lat is None or lon is None:
+        return None
+    return {"lat": lat, "lon": lon}
+
+
+def _degrees(parts: Any, ref: Any, bound: float) -> float | None:
+    try:
+        values = [float(part) for part in parts]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not 1 <= len(values) <= 3 or not all(math.isfinite(v) and v >= 0 for v in values):
+        return None
+    values += [0.0] * (3 - len(values))
+    degrees = values[0] + values[1] / 60 + values[2] / 3600
+    direction = (text(ref) or "").upper()[:1]
+    if direction in ("S", "W"):
+        degrees = -degrees
+    elif direction not in ("N", "E"):
+        return None
+    if abs(degrees) > bound:
+        return None
+    return round(degrees, 6)
+
+
+def _xmp(image: Image.Image) -> bytes:
+    for key in ("xmp", "XML:com.adobe.xmp"):
+        value = image.info.get(key)
+        if isinstance(value, str):
+            value = value.encode("utf-8", "replace")
+        if isinstance(value, bytes):
+            return value[:XMP_MAX]
+    return b""
+
+
+def xmp_software(packet: bytes) -> list[str]:
+    """CreatorTool and the history's software agents, in order, each once. Read with plain
+    patterns: the packet is never given to an XML parser."""
+    names: list[str] = []
+    for pattern in (XMP_CREATOR, XMP_AGENT):
+        for match in pattern.finditer(packet):
+            raw = (match.group(1) or match.group(2)).decode("utf-8", "replace")
+            name = text(html.unescape(raw))
+            if name and name not in names:
+                names.append(name)
+    return names[:20]
