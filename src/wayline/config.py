@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     effect_lease_seconds: float = Field(
         60, gt=0, description="How long a claimed effect is a worker's before others retry it."
     )
-    worker_concurrency: int = Field(16, ge=1, le=256, description="Effects run at once.")
+    worker_concurrency: int = Field(32, ge=1, le=256, description="Effects run at once.")
 
     # The brand theme; colours are checked for contrast when the app starts.
     organisation: str = "Wayline Insurance"
