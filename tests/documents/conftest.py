@@ -23,8 +23,6 @@ _spec.loader.exec_module(_fixtures)
 from document_files import decompression_bomb_png  # noqa: E402
 from journey_api import through_incident  # noqa: E402
 
-postgres_server = _fixtures.postgres_server
-database_url = _fixtures.database_url
 is_postgres = _fixtures.is_postgres
 make_settings = _fixtures.make_settings
 make_components = _fixtures.make_components

@@ -9,85 +9,17 @@ variable that points at an unreachable server always fails the run.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from journey_api import JOURNEYS_DIR, Api
-from sqlalchemy.engine import make_url
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
 from wayline.web.app import create_app
-
-LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _libpq_url(url: str, database: str | None = None) -> str:
-    """A plain postgresql:// URL psycopg accepts, optionally for another database."""
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-def _reachable(url: str) -> Exception | None:
-    try:
-        with psycopg.connect(_libpq_url(url), connect_timeout=3) as connection:
-            connection.execute("SELECT 1")
-    except Exception as error:  # any failure to connect means unreachable
-        return error
-    return None
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    """The URL of a PostgreSQL server the tests may create databases on."""
-    given = os.environ.get("WAYLINE_TEST_POSTGRES_URL")
-    url = given or LOCAL_POSTGRES
-    failure = _reachable(url)
-    if failure is None:
-        return url
-    if given:
-        pytest.fail(
-            f"WAYLINE_TEST_POSTGRES_URL is set but PostgreSQL does not answer there: {failure}",
-            pytrace=False,
-        )
-    if _under_ci():
-        pytest.fail(
-            f"CI is set and no PostgreSQL answers at {LOCAL_POSTGRES} (set "
-            f"WAYLINE_TEST_POSTGRES_URL): {failure}",
-            pytrace=False,
-        )
-    pytest.skip(f"PostgreSQL is not reachable at {LOCAL_POSTGRES} and CI is not set")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database for this test alone."""
-    if request.param == "sqlite":
-        folder = tmp_path / "db"
-        folder.mkdir()
-        yield f"sqlite:///{folder / 'wayline.db'}"
-        return
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"wayline_t_{secrets.token_hex(6)}"
-    with psycopg.connect(_libpq_url(server), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _libpq_url(server, name)
-    finally:
-        with psycopg.connect(_libpq_url(server), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""Fixtures every test folder shares: the databases. Every test that touches a database runs
+on SQLite (a file in tmp_path) and on the machine's real PostgreSQL, each in a fresh database.
+
+PostgreSQL comes from WAYLINE_TEST_POSTGRES_URL (.ci/run sets it). When the variable is unset,
+a local server at postgresql://postgres@127.0.0.1:5432/test is used if it answers; if it does
+not, the PostgreSQL half is skipped, except under CI (CI set), where it fails the run. A set
+variable that points at an unreachable server always fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def libpq_url(url: str, database: str | None = None) -> str:
+    """A plain postgresql:// URL psycopg accepts, optionally for another database."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def _reachable(url: str) -> Exception | None:
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except Exception as error:  # any failure to connect means unreachable
+        return error
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a PostgreSQL server the tests may create databases on."""
+    given = os.environ.get("WAYLINE_TEST_POSTGRES_URL")
+    url = given or LOCAL_POSTGRES
+    failure = _reachable(url)
+    if failure is None:
+        return url
+    if given:
+        pytest.fail(
+            f"WAYLINE_TEST_POSTGRES_URL is set but PostgreSQL does not answer there: {failure}",
+            pytrace=False,
+        )
+    if under_ci():
+        pytest.fail(
+            f"CI is set and no PostgreSQL answers at {LOCAL_POSTGRES} (set "
+            f"WAYLINE_TEST_POSTGRES_URL): {failure}",
+            pytrace=False,
+        )
+    pytest.skip(f"PostgreSQL is not reachable at {LOCAL_POSTGRES} and CI is not set")
+
+
+def fresh_postgres_database(server: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    name = f"wayline_t_{secrets.token_hex(6)}"
+    with psycopg.connect(libpq_url(server), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield libpq_url(server, name)
+    finally:
+        with psycopg.connect(libpq_url(server), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database for this test alone."""
+    if request.param == "sqlite":
+        folder = tmp_path / "db"
+        folder.mkdir(exist_ok=True)
+        yield f"sqlite:///{folder / 'wayline.db'}"
+        return
+    yield from fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """An empty PostgreSQL database, for what only PostgreSQL does (several workers)."""
+    yield from fresh_postgres_database(postgres_server)
