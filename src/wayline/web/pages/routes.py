@@ -183,20 +183,7 @@ def step_page(
         return redirect(step_url(journey_id, None))
     if spec.name not in state.completed and spec.name != current:
         return redirect(step_url(journey_id, current))
-    state = svc.with_options(journey, state, step)
-    values = engine.step_values(journey, state, spec)
-    return _render_step(
-        request,
-        svc,
-        journey,
-        state,
-        revision,
-        spec.name,
-        values,
-        forms.form_values(spec, values),
-        [],
-        bool(change),
-    )
+    return _render_saved(request, svc, journey, state, revision, spec.name, bool(change))
 
 
 @router.post("/journeys/{journey_id}/steps/{step}")
@@ -247,21 +234,13 @@ async def submit_step(
             change,
         )
     except Conflict:
-        journey, state, revision = svc.find(customer, journey_id)
-        state = svc.with_options(journey, state, step)
-        values = engine.step_values(journey, state, spec)
-        return _render_step(
+        return _render_saved(
             request,
             svc,
-            journey,
-            state,
-            revision,
+            *svc.find(customer, journey_id),
             step,
-            values,
-            forms.form_values(spec, values),
-            [],
             change,
-            notice=("Your answers were changed in another window. Check them and continue."),
+            notice="Your answers were changed in another window. Check them and continue.",
         )
     current = result.body["current_step"]["name"] if result.body["current_step"] else None
     return redirect(step_url(journey_id, current, change and current != CHECK_ANSWERS))
@@ -316,6 +295,36 @@ def _take_uploads(
                 break
         answers[name] = listed
     return errors
+
+
+def _render_saved(
+    request: Request,
+    svc: JourneyService,
+    journey: Journey,
+    state,
+    revision: int,
+    step: str,
+    change: bool,
+    notice: str | None = None,
+) -> Response:
+    """A step as saved: each field shows its draft, else its answer, else its prefill."""
+    spec = journey.step(step)
+    assert spec is not None
+    state = svc.with_options(journey, state, step)
+    values = engine.step_values(journey, state, spec)
+    return _render_step(
+        request,
+        svc,
+        journey,
+        state,
+        revision,
+        step,
+        values,
+        forms.form_values(spec, values),
+        [],
+        change,
+        notice=notice,
+    )
 
 
 def _render_step(
