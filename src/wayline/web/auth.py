@@ -61,7 +61,8 @@ class Sessions:
         return str(session.get("sid")) if session else ANONYMOUS
 
 
-def current_customer(request: Request) -> str:
+async def current_customer(request: Request) -> str:
+    # Dependencies that do no I/O are async so FastAPI runs them inline, not in the threadpool.
     customer = request.app.state.sessions.customer(request)
     if customer is None:
         raise HTTPException(401, "Sign in to continue", headers={"WWW-Authenticate": "Cookie"})

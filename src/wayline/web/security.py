@@ -125,7 +125,7 @@ class CsrfFailure(HTTPException):
         )
 
 
-def require_csrf_header(request: Request) -> None:
+async def require_csrf_header(request: Request) -> None:
     """API dependency: cookie-authenticated state changes carry the X-CSRF-Token header."""
     if request.method in SAFE_METHODS:
         return

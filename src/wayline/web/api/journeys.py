@@ -20,7 +20,7 @@ PROBLEM = {"content": {"application/problem+json": {}}}
 ERRORS = {code: PROBLEM for code in (400, 401, 404, 409, 413, 422)}
 
 
-def service(request: Request) -> JourneyService:
+async def service(request: Request) -> JourneyService:
     return request.app.state.service
 
 

@@ -31,14 +31,14 @@ class SignInRequired(Exception):
     """Raised for a page that needs a signed-in customer; answered by a redirect."""
 
 
-def page_customer(request: Request) -> str:
+async def page_customer(request: Request) -> str:
     customer = request.app.state.sessions.customer(request)
     if customer is None:
         raise SignInRequired()
     return customer
 
 
-def service(request: Request) -> JourneyService:
+async def service(request: Request) -> JourneyService:
     return request.app.state.service
 
 
