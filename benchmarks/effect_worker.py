@@ -759,10 +759,13 @@ def _ms(value: float | None) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     s = report["settings"]
+    mode = report["runs"][0]["worker_mode"]
     rows = [
-        f"{report['database']}, worker as a {report['runs'][0]['worker_mode']}, partner latency "
-        f"{s['latency_ms']:g} ms, {s['per_commit']} effect(s) per commit in the open-loop "
-        f"phases, {s['producers']} producer threads.",
+        f"{DATABASE_TITLES[report['database']]}; the worker a {mode} "
+        f"{'of its own' if mode == 'process' else 'of the producer'}; partner latency "
+        f"{s['latency_ms']:g} ms; {s['per_commit']} effect(s) per commit in the open-loop "
+        f"phases, from {s['producers']} producer threads; {s['effects']} effects queued in "
+        f"transactions of {s['bulk_batch']} for the drain.",
         "",
         "| concurrency | phase | effects | committed /s | start delay p50 / p95 / p99 / max ms "
         "(handler entered − commit) | claimed p50 / p99 ms | from created_at p99 ms | "
@@ -847,13 +850,14 @@ def ceilings(report: dict[str, Any], run_: dict[str, Any]) -> str:
     )
 
 
-def rerun_command(args: argparse.Namespace) -> str:
-    rates = " ".join(f"--rate {r:g}" for r in args.rate)
-    concurrencies = " ".join(f"--concurrency {c}" for c in args.concurrency or [16])
+def rerun_command(report: dict[str, Any]) -> str:
+    s = report["settings"]
+    rates = " ".join(f"--rate {r:g}" for r in s["rates"])
+    concurrencies = " ".join(f"--concurrency {c}" for c in s["concurrency"])
     return (
-        f".venv/bin/python benchmarks/effect_worker.py --database {args.database} "
-        f"--effects {args.effects} {concurrencies} "
-        f"--latency-ms {args.latency_ms:g} {rates} --duration {args.duration:g}"
+        f".venv/bin/python benchmarks/effect_worker.py --database {report['database']} "
+        f"{concurrencies} --latency-ms {s['latency_ms']:g} {rates} --duration {s['duration_s']:g} "
+        f"--effects {s['effects']}"
     )
 
 
@@ -885,7 +889,7 @@ queues a batch in one transaction for the drain rate.
 """
 
 
-def docs_subsection(report: dict[str, Any], table: str, args: argparse.Namespace) -> str:
+def docs_subsection(report: dict[str, Any], table: str) -> str:
     m = report["machine"]
     title = DATABASE_TITLES[report["database"]]
     where = ""
@@ -894,18 +898,19 @@ def docs_subsection(report: dict[str, Any], table: str, args: argparse.Namespace
             f" (PostgreSQL at `{POSTGRES_ADMIN_URL}` or `--postgres-admin-url`; the run drops "
             f"and recreates its own database `{POSTGRES_DATABASE}`)"
         )
+    load = " / ".join(f"{v:.1f}" for v in m["load_average_at_start"])
     return f"""### {title}
 
-Run on {report["started_at"][:16].replace("T", " ")} UTC, on a machine with {m["cores"]} cores
-shared by the worker, the partner simulators, the producer and PostgreSQL, and on the day by
-other work too (load average {", ".join(f"{v:g}" for v in m["load_average_at_start"])} at the
-start; see "machine CPU"). Python {m["python"]}, {m["platform"]}.
+Run at {report["started_at"][:16].replace("T", " ")} UTC on a {m["cores"]}-core machine shared by \
+the worker, the partner simulators, the producer and PostgreSQL, and by other work at the time \
+(load average {load} at the start; "machine CPU" shows how busy it was during each phase). \
+Python {m["python"]}, {m["platform"]}.
 
 {table}
 
 Rerun{where}:
 
-    {rerun_command(args)}
+    {rerun_command(report)}
 """
 
 
@@ -983,7 +988,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-home", action="store_true", help="keep the temporary folder")
     parser.add_argument("--no-docs", dest="docs", action="store_false", help="leave docs alone")
     parser.add_argument("--output", type=Path, default=RESULTS, help="folder for the JSON")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="measure nothing: print (and put in the docs) the results saved in this JSON file",
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        report = json.loads(args.report.read_text())
+        table = markdown(report)
+        print(table)
+        if args.docs:
+            write_docs(report, docs_subsection(report, table))
+            log(f"wrote the {DATABASE_TITLES[report['database']]} part of '{SECTION}' in {DOCS}")
+        return 0
     args.rate = args.rate or [100.0, 250.0]
     concurrencies = args.concurrency or [16]
     if min(args.rate) <= 0 or args.duration <= 0 or min(concurrencies) < 1 or args.effects < 0:
@@ -1023,7 +1041,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(report, indent=2) + "\n")
     log(f"wrote {out}")
     if args.docs:
-        write_docs(report, docs_subsection(report, table, args))
+        write_docs(report, docs_subsection(report, table))
         log(f"wrote the {DATABASE_TITLES[args.database]} part of '{SECTION}' in {DOCS}")
     return 0
 
