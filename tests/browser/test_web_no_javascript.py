@@ -146,3 +146,15 @@ def test_alex_claim_completes_without_javascript(
     assert view["status"] == "submitted"
     assert view["answers"]["estimate_amount"] in ("620.50", 620.5)
     assert len(view["answers"]["damage_photos"]) == 2
+
+
+def test_the_error_summary_takes_focus_without_javascript(no_js_context) -> None:
+    """The summary carries autofocus, so even with scripts off a keyboard or screen-reader
+    user lands on what went wrong."""
+    page = no_js_context.new_page()
+    page.goto("/sign-in")
+    page.get_by_role("button", name="Sign in").press("Enter")
+    page.wait_for_selector(".error-summary")
+    assert page.title().startswith("Error:")
+    focused = page.evaluate("document.activeElement.className")
+    assert "error-summary" in focused
