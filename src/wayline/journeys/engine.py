@@ -546,7 +546,7 @@ def submit_step(
         event = Event(EventType.ANSWER_CHANGED, now, step.name, changed)
         if changed:
             state = _reopen_invalid(journey, state, step.name, now)
-    effects = _effects(journey, state, f"step:{step.name}", now)
+    effects = effects_for(journey, state, f"step:{step.name}", now)
     return Outcome(state, (event,), effects)
 
 
@@ -602,7 +602,7 @@ def submit(
         drafts={},
     )
     event = Event(EventType.JOURNEY_SUBMITTED, now, data={"reference": reference})
-    return Outcome(state, (event,), _effects(journey, state, "submitted", now))
+    return Outcome(state, (event,), effects_for(journey, state, "submitted", now))
 
 
 def begin_review(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
@@ -796,7 +796,10 @@ def _prune(journey: Journey, state: JourneyState, now: datetime) -> JourneyState
     return state
 
 
-def _effects(journey: Journey, state: JourneyState, trigger: str, now: datetime) -> tuple:
+def effects_for(journey: Journey, state: JourneyState, trigger: str, now: datetime) -> tuple:
+    """The effects declared for `trigger` whose conditions hold, each with a key made of the
+    journey and the effect (so running it twice takes effect once), and for an effect with a
+    deadline, the durable timer that checks it was done in time."""
     conditions = [effect.when for effect in journey.definition.effects]
     scope: Any = {}  # conditions that are None hold without looking at the scope
     if any(condition is not None for condition in conditions):
@@ -806,4 +809,8 @@ def _effects(journey: Journey, state: JourneyState, trigger: str, now: datetime)
         if effect.at == trigger and holds(effect.when, scope):
             key = f"{state.id}:{effect.kind}:{trigger}:{index}"
             found.append(EffectRequest(effect.kind, key, dict(effect.params)))
+            if effect.deadline:
+                due = now + parse_duration(effect.deadline)
+                timer = {"for": key, "kind": effect.kind, "due": due.isoformat()}
+                found.append(EffectRequest("deadline", f"{key}:deadline", timer, not_before=due))
     return tuple(found)

@@ -15,7 +15,6 @@ from typing import Any
 from wayline.journeys import engine
 from wayline.journeys.engine import (
     DataNeed,
-    EffectRequest,
     Event,
     JourneyState,
     NotAvailable,
@@ -105,7 +104,7 @@ def after_step(journey: Journey, submitted: Outcome, step: str, now: datetime) -
                 data={"outcome": ended.outcome, "reasons": [ended.reason]},
             )
         )
-        effects = effects + _effects(journey, state, "decided", now)
+        effects = effects + engine.effects_for(journey, state, "decided", now)
     return Outcome(state, (*submitted.events, *events), effects)
 
 
@@ -135,7 +134,7 @@ def complete_checks(journey: Journey, state: JourneyState, now: datetime) -> Out
     events.append(
         Event(engine.EventType.DECISION_MADE, now, data={"outcome": outcome, "reasons": reasons})
     )
-    effects = _effects(journey, state, "decided", now)
+    effects = engine.effects_for(journey, state, "decided", now)
     return Outcome(state, tuple(events), effects)
 
 
@@ -171,7 +170,7 @@ def record_payment(
     }
     state = replace(state, payments=payments, updated_at=now)
     event = Event(PAYMENT_SENT, now, data={"payout_id": payout_id})
-    return Outcome(state, (event,), _effects(journey, state, "paid", now))
+    return Outcome(state, (event,), engine.effects_for(journey, state, "paid", now))
 
 
 def record_notification(
@@ -286,26 +285,3 @@ def _value(expression: str, scope: dict[str, Any]) -> Any:
         return evaluate(expression, scope)
     except (KeyError, TypeError, ValueError, RuntimeError):
         return None
-
-
-def _effects(
-    journey: Journey, state: JourneyState, trigger: str, now: datetime
-) -> tuple[EffectRequest, ...]:
-    scope = engine.context(journey, state, state.answers, now)
-    found = []
-    for index, effect in enumerate(journey.definition.effects):
-        if effect.at == trigger and holds(effect.when, scope):
-            key = f"{state.id}:{effect.kind}:{trigger}:{index}"
-            found.append(EffectRequest(effect.kind, key, dict(effect.params)))
-            if effect.deadline:
-                # A durable timer: when it fires, the worker checks the work was done in time.
-                due = now + engine.parse_duration(effect.deadline)
-                found.append(
-                    EffectRequest(
-                        "deadline",
-                        f"{key}:deadline",
-                        {"for": key, "kind": effect.kind, "due": due.isoformat()},
-                        not_before=due,
-                    )
-                )
-    return tuple(found)
