@@ -55,7 +55,6 @@ import itertools
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import subprocess
@@ -68,6 +67,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reporting import clock_ticks, process_cpu_seconds, write_docs_subsection
 from sqlalchemy import func, select
 
 from wayline.journeys.engine import EffectRequest
@@ -317,7 +317,7 @@ class WorkerUnderTest:
             with contextlib.suppress(OSError):
                 stat = Path(f"/proc/self/task/{tid}/stat").read_text()
                 values = stat[stat.rindex(")") + 2 :].split()
-                total += (int(values[11]) + int(values[12])) / _clock_ticks()
+                total += (int(values[11]) + int(values[12])) / clock_ticks()
         return total
 
     def stop(self) -> Record:
@@ -391,20 +391,6 @@ class SandboxProcess:
 # --- CPU accounting -----------------------------------------------------------------------------
 
 
-def _clock_ticks() -> int:
-    return os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far."""
-    if psutil is not None:
-        times = psutil.Process(pid).cpu_times()
-        return times.user + times.system
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    values = stat[stat.rindex(")") + 2 :].split()
-    return (int(values[11]) + int(values[12])) / _clock_ticks()
-
-
 def machine_cpu_seconds() -> float:
     """Busy CPU seconds of the whole machine, summed over its cores."""
     if psutil is not None:
@@ -412,7 +398,7 @@ def machine_cpu_seconds() -> float:
         return sum(times) - times.idle - getattr(times, "iowait", 0.0)
     with open("/proc/stat") as stat:
         values = [int(v) for v in stat.readline().split()[1:9]]
-    return (sum(values) - values[3] - values[4]) / _clock_ticks()
+    return (sum(values) - values[3] - values[4]) / clock_ticks()
 
 
 @dataclass
@@ -915,25 +901,8 @@ Rerun{where}:
 
 
 def write_docs(report: dict[str, Any], subsection: str) -> None:
-    """Put our subsection in docs/performance.md, leaving everything else as it is: the file is
-    read right before writing, since others write their own sections in it."""
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Performance\n"
-    section = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    found = section.search(text)
-    body = found.group(0) if found else SECTION_INTRO
     title = f"### {DATABASE_TITLES[report['database']]}"
-    ours = re.compile(rf"^{re.escape(title)}\n.*?(?=^### |\Z)", re.M | re.S)
-    if ours.search(body):
-        body = ours.sub(lambda _: subsection.rstrip("\n") + "\n\n", body, count=1)
-    else:
-        body = body.rstrip("\n") + "\n\n" + subsection
-    body = body.rstrip("\n") + "\n"
-    if found:
-        text = text[: found.start()] + body + "\n" + text[found.end() :].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    write_docs_subsection(SECTION, SECTION_INTRO, title, subsection)
 
 
 def main(argv: list[str] | None = None) -> int:

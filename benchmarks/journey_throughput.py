@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from reporting import clock_ticks, process_cpu_seconds
 
 try:  # optional: `pip install -e '.[bench]'`; /proc is read otherwise (Linux)
     import psutil
@@ -66,20 +67,6 @@ OPEN_LOOP_P99_TARGET_MS = 50.0
 # --- CPU accounting ---------------------------------------------------------------------------
 
 
-def _clock_ticks() -> int:
-    return os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far."""
-    if psutil is not None:
-        times = psutil.Process(pid).cpu_times()
-        return times.user + times.system
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _clock_ticks()
-
-
 def machine_cpu_seconds() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine, summed over its cores."""
     if psutil is not None:
@@ -91,7 +78,7 @@ def machine_cpu_seconds() -> tuple[float, float]:
         values = [int(v) for v in stat.readline().split()[1:9]]
     total = sum(values)
     idle = values[3] + values[4]
-    return (total - idle) / _clock_ticks(), total / _clock_ticks()
+    return (total - idle) / clock_ticks(), total / clock_ticks()
 
 
 @dataclass

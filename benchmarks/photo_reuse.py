@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from reporting import write_docs_subsection
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex
@@ -471,25 +472,8 @@ def rerun_command(args: argparse.Namespace) -> str:
 
 
 def write_docs(report: dict[str, Any], subsection: str) -> None:
-    """Put our subsection in docs/performance.md, leaving everything else as it is: the file is
-    read right before writing, since others write their own sections in it."""
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    text_ = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Performance\n"
-    section = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    found = section.search(text_)
-    body = found.group(0) if found else SECTION_INTRO
     title = f"### {DATABASE_TITLES[report['database']]}"
-    ours = re.compile(rf"^{re.escape(title)}\n.*?(?=^### |\Z)", re.M | re.S)
-    if ours.search(body):
-        body = ours.sub(lambda _: subsection.rstrip("\n") + "\n\n", body, count=1)
-    else:
-        body = body.rstrip("\n") + "\n\n" + subsection
-    body = body.rstrip("\n") + "\n"
-    if found:
-        text_ = text_[: found.start()] + body + "\n" + text_[found.end() :].lstrip("\n")
-    else:
-        text_ = text_.rstrip("\n") + "\n\n" + body
-    DOCS.write_text(text_.rstrip("\n") + "\n", encoding="utf-8")
+    write_docs_subsection(SECTION, SECTION_INTRO, title, subsection)
 
 
 # --- main -------------------------------------------------------------------------------------
