@@ -43,7 +43,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     tracing: str | None = Field(None, description="Where spans go: console, or none.")
     benchmark_endpoint: bool = Field(False, description="Expose the bare-write baseline route.")
-    secure_cookies: bool = Field(False, description="Send cookies over HTTPS only (production).")
+    secure_cookies: bool | None = Field(
+        None,
+        description="Cookies are Secure and __Host- named (HTTPS only); none: on outside demo.",
+    )
+    session_idle_minutes: float = Field(
+        30, gt=0, description="A session ends after this long without a request."
+    )
+    session_max_hours: float = Field(
+        12, gt=0, description="A session ends this long after sign-in, however active."
+    )
     connectors: Path | None = Field(
         None, description="Partner connectors (connectors.yaml); none: the in-process dataset."
     )
@@ -67,6 +76,10 @@ class Settings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'wayline.db').resolve()}"
+
+    def cookies_secure(self) -> bool:
+        """Secure cookies unless told otherwise, except in demo mode (plain HTTP on loopback)."""
+        return self.secure_cookies if self.secure_cookies is not None else not self.demo
 
     def resolved_storage_url(self) -> str:
         return self.storage_url or (self.home / "files").resolve().as_uri()

@@ -146,6 +146,21 @@ photo_hashes = Table(
     Index("ix_photo_hashes_c3", "c3", "phash"),
 )
 
+# Server-side sessions (identity/sessions.py). The id is the SHA-256 of the cookie's random
+# value, never the value itself: reading this table does not yield a cookie that works.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("subject", String(100), nullable=False),  # the customer id; nothing else about them
+    Column("created_at", Stamp, nullable=False),
+    Column("last_seen_at", Stamp, nullable=False),
+    Column("expires_at", Stamp, nullable=False),  # the absolute deadline, set at sign-in
+    Column("revoked_at", Stamp),
+    Index("ix_sessions_subject", "subject"),
+    Index("ix_sessions_expires", "expires_at"),
+)
+
 benchmark_writes = Table(
     "benchmark_writes",
     metadata,

@@ -11,11 +11,14 @@ from sqlalchemy import insert
 
 from wayline.bootstrap import Components, demo_secret
 from wayline.documents.pipeline import DocumentPipeline, Limits
+from wayline.identity.sessions import SessionPolicy, SessionService
 from wayline.runtime import tables
 from wayline.web import health, problems
 from wayline.web.api import demo, documents, journeys
 from wayline.web.auth import Sessions
+from wayline.web.cookies import CookieNames
 from wayline.web.middleware import BodyLimit, RequestContext
+from wayline.web.origin import SameOrigin
 from wayline.web.pages import routes as pages
 from wayline.web.security import Csrf, SecurityHeaders, require_csrf_header
 from wayline.web.theme import Theme
@@ -38,7 +41,7 @@ def create_app(components: Components) -> FastAPI:
     )
     secret = settings.secret_key or (demo_secret(settings.home) if settings.demo else None)
     if secret is None:
-        raise RuntimeError("Set WAYLINE_SECRET_KEY: it signs session cookies")
+        raise RuntimeError("Set WAYLINE_SECRET_KEY: it signs CSRF tokens")
     app.state.settings = settings
     app.state.store = components.store
     app.state.storage = components.storage
@@ -46,8 +49,12 @@ def create_app(components: Components) -> FastAPI:
         components.storage, components.scanner, Limits.from_settings(settings)
     )
     app.state.service = components.service
-    app.state.sessions = Sessions(secret, secure=settings.secure_cookies)
-    app.state.csrf = Csrf(secret, secure=settings.secure_cookies)
+    cookies = CookieNames.for_transport(secure=settings.cookies_secure())
+    session_service = SessionService(
+        components.store, components.clock, SessionPolicy.from_settings(settings)
+    )
+    app.state.sessions = Sessions(session_service, cookies)
+    app.state.csrf = Csrf(secret, cookies)
     app.state.theme = Theme.from_settings(settings)
     problems.install(app)
     app.include_router(health.router)
@@ -66,6 +73,8 @@ def create_app(components: Components) -> FastAPI:
         limit=settings.max_body_bytes,
         routes=[(API_UPLOAD, upload + ENVELOPE), (PAGE_STEP, pages.MAX_FILES * upload + ENVELOPE)],
     )
+    # Outside the body limit: a cross-origin state change is refused before its body is read.
+    app.add_middleware(SameOrigin, public_url=settings.public_url)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
     return app

@@ -1,69 +1,86 @@
-"""Who is asking: a signed session cookie naming the customer. The identity issue replaces the
-demo sign-in with real accounts and OIDC; everything else depends only on `current_customer`."""
+"""Who is asking: the session named by the request's session cookie (see
+`wayline.identity.sessions`). The identity issue replaces the demo sign-in with real accounts
+and OIDC; everything else depends only on `current_customer`.
+
+A request's session is resolved once, then kept in the ASGI scope for the rest of the request.
+Resolving reads the store, so async code awaits `Sessions.load` (which does it in the thread
+pool) before anything asks synchronously; synchronous handlers already run in the pool.
+"""
 
 from __future__ import annotations
 
-import secrets
-from typing import Any
-
 from fastapi import HTTPException, Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 
-COOKIE = "wayline_session"
-MAX_AGE = 12 * 60 * 60
+from wayline.identity.sessions import Session, SessionService
+from wayline.web.cookies import CookieNames
+
 ANONYMOUS = "anonymous"
+SCOPE_KEY = "wayline.session"
 
 
 class Sessions:
-    def __init__(self, secret: str, secure: bool = False):
-        self._serializer = URLSafeTimedSerializer(secret, salt="wayline.session")
-        self.secure = secure
+    """The web side of sessions: the cookie in, the session out; sign-in and sign-out."""
 
-    def sign_in(self, response: Response, customer_id: str) -> str:
-        """Start a new session (a new id, so tokens of any earlier session stop working)."""
-        session_id = secrets.token_urlsafe(16)
-        token = self._serializer.dumps({"customer": customer_id, "sid": session_id})
-        response.set_cookie(
-            COOKIE,
-            token,
-            max_age=MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=self.secure,
-            path="/",
-        )
-        return session_id
+    def __init__(self, service: SessionService, cookies: CookieNames):
+        self.service = service
+        self.cookies = cookies
 
-    def sign_out(self, response: Response) -> None:
-        response.delete_cookie(COOKIE, path="/")
+    async def load(self, request: Request) -> Session | None:
+        """Resolve the request's session off the event loop (once per request)."""
+        if SCOPE_KEY in request.scope:
+            return request.scope[SCOPE_KEY]
+        return await run_in_threadpool(self._session, request)
 
-    def _session(self, request: Request) -> dict[str, Any] | None:
-        cached = request.scope.get("wayline.session", False)
-        if cached is not False:
-            return cached
-        body = None
-        token = request.cookies.get(COOKIE)
-        if token:
-            try:
-                loaded = self._serializer.loads(token, max_age=MAX_AGE)
-                body = loaded if isinstance(loaded, dict) else None
-            except BadSignature:
-                body = None
-        request.scope["wayline.session"] = body
-        return body
+    def _session(self, request: Request) -> Session | None:
+        if SCOPE_KEY not in request.scope:
+            token = request.cookies.get(self.cookies.session)
+            request.scope[SCOPE_KEY] = self.service.resolve(token)
+        return request.scope[SCOPE_KEY]
 
     def customer(self, request: Request) -> str | None:
         session = self._session(request)
-        return session.get("customer") if session else None
+        return session.subject if session else None
 
     def session_id(self, request: Request) -> str:
+        """The id CSRF tokens are bound to: the session's, or one shared by everyone signed
+        out (whose forms, such as sign-in, change nothing of anyone's)."""
         session = self._session(request)
-        return str(session.get("sid")) if session else ANONYMOUS
+        return session.id if session else ANONYMOUS
+
+    def sign_in(self, request: Request, response: Response, customer_id: str) -> str:
+        """Start a new session and set its cookie; the browser's previous session ends, so a
+        session id is never carried across a sign-in. Returns the new session's id."""
+        started = self.service.start(
+            customer_id, replacing=request.cookies.get(self.cookies.session)
+        )
+        response.set_cookie(
+            self.cookies.session,
+            started.token,
+            max_age=int(self.service.policy.lifetime.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=self.cookies.secure,
+            path="/",
+        )
+        request.scope[SCOPE_KEY] = started.session
+        return started.session.id
+
+    def sign_out(self, request: Request, response: Response) -> None:
+        """End the session on the server (a copy of the cookie stops working) and drop it."""
+        self.service.end(request.cookies.get(self.cookies.session))
+        response.delete_cookie(
+            self.cookies.session,
+            path="/",
+            secure=self.cookies.secure,
+            httponly=True,
+            samesite="lax",
+        )
+        request.scope[SCOPE_KEY] = None
 
 
 async def current_customer(request: Request) -> str:
-    # Dependencies that do no I/O are async so FastAPI runs them inline, not in the threadpool.
-    customer = request.app.state.sessions.customer(request)
-    if customer is None:
+    session = await request.app.state.sessions.load(request)
+    if session is None:
         raise HTTPException(401, "Sign in to continue", headers={"WWW-Authenticate": "Cookie"})
-    return customer
+    return session.subject

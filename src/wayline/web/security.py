@@ -4,10 +4,12 @@ Headers: a CSP with no inline script or style, HSTS, nosniff, no framing, a stri
 policy, and `Cache-Control: no-store` on everything but static assets (pages and API answers
 carry personal data).
 
-CSRF: a signed double-submit token. The `wayline_csrf` cookie holds a random nonce signed
-together with the session's id; a state-changing request must send the same value back, in the
-`csrf_token` form field (pages) or the `X-CSRF-Token` header (scripts and API clients). A
-token from another session, or a forged cookie, fails the signature check.
+CSRF: a signed double-submit token. The CSRF cookie (`wayline_csrf`, or `__Host-wayline_csrf`
+over HTTPS: see cookies.py) holds a random nonce signed together with the session's id; a
+state-changing request must send the same value back, in the `csrf_token` form field (pages) or
+the `X-CSRF-Token` header (scripts and API clients). A token from another session, or a forged
+cookie, fails the signature check. Requests from another origin are refused before that
+(origin.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import secrets
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CSRF_COOKIE = "wayline_csrf"
+from wayline.web.cookies import CookieNames
+
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -67,9 +70,10 @@ class SecurityHeaders:
 
 
 class Csrf:
-    def __init__(self, secret: str, secure: bool = False):
+    def __init__(self, secret: str, cookies: CookieNames):
         self._key = hashlib.sha256(b"wayline.csrf:" + secret.encode()).digest()
-        self.secure = secure
+        self.cookie = cookies.csrf
+        self.secure = cookies.secure
 
     def _sign(self, session_id: str, nonce: str) -> str:
         mac = hmac.new(self._key, f"{session_id}:{nonce}".encode(), hashlib.sha256)
@@ -88,7 +92,7 @@ class Csrf:
     def token_for(self, request: Request) -> str:
         """The request's token, or a new one for its session (set by `remember`)."""
         session_id = request.app.state.sessions.session_id(request)
-        current = request.cookies.get(CSRF_COOKIE)
+        current = request.cookies.get(self.cookie)
         if self.valid(session_id, current):
             return current  # type: ignore[return-value]
         fresh = getattr(request.state, "csrf_token", None)
@@ -99,14 +103,14 @@ class Csrf:
 
     def remember(self, request: Request, response) -> None:  # type: ignore[no-untyped-def]
         fresh = getattr(request.state, "csrf_token", None)
-        if fresh and fresh != request.cookies.get(CSRF_COOKIE):
+        if fresh and fresh != request.cookies.get(self.cookie):
             response.set_cookie(
-                CSRF_COOKIE, fresh, httponly=False, samesite="strict", secure=self.secure, path="/"
+                self.cookie, fresh, httponly=False, samesite="strict", secure=self.secure, path="/"
             )
 
     def check(self, request: Request, submitted: str | None) -> None:
         session_id = request.app.state.sessions.session_id(request)
-        cookie = request.cookies.get(CSRF_COOKIE)
+        cookie = request.cookies.get(self.cookie)
         if not (
             submitted
             and cookie
@@ -129,6 +133,6 @@ async def require_csrf_header(request: Request) -> None:
     """API dependency: cookie-authenticated state changes carry the X-CSRF-Token header."""
     if request.method in SAFE_METHODS:
         return
-    if request.app.state.sessions.customer(request) is None:
+    if await request.app.state.sessions.load(request) is None:
         return  # not signed in: no session to ride on, and the route itself answers 401
     request.app.state.csrf.check(request, request.headers.get(CSRF_HEADER))

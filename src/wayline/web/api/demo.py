@@ -15,7 +15,7 @@ def demo_sign_in(body: DemoSignIn, request: Request, response: Response) -> Resp
     if body.customer not in CUSTOMERS:
         known = ", ".join(CUSTOMERS)
         raise HTTPException(422, f"There is no demo customer '{body.customer}' (choose {known})")
-    session_id = request.app.state.sessions.sign_in(response, body.customer)
+    session_id = request.app.state.sessions.sign_in(request, response, body.customer)
     # API clients send this cookie's value back in the X-CSRF-Token header.
     request.state.csrf_token = request.app.state.csrf.issue(session_id)
     request.app.state.csrf.remember(request, response)

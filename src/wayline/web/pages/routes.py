@@ -32,10 +32,10 @@ class SignInRequired(Exception):
 
 
 async def page_customer(request: Request) -> str:
-    customer = request.app.state.sessions.customer(request)
-    if customer is None:
+    session = await request.app.state.sessions.load(request)
+    if session is None:
         raise SignInRequired()
-    return customer
+    return session.subject
 
 
 async def service(request: Request) -> JourneyService:
@@ -49,6 +49,7 @@ Service = Annotated[JourneyService, Depends(service)]
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token has been checked."""
     form = await request.form(max_files=MAX_FILES + 1, max_fields=200)
+    await request.app.state.sessions.load(request)  # the check reads it: off the event loop
     token = form.get("csrf_token")
     request.app.state.csrf.check(request, token if isinstance(token, str) else None)
     return form
@@ -112,7 +113,9 @@ async def sign_in(request: Request) -> Response:
             errors=errors,
         )
     response = redirect(target)
-    session_id = request.app.state.sessions.sign_in(response, str(choice))
+    session_id = await run_in_threadpool(
+        request.app.state.sessions.sign_in, request, response, str(choice)
+    )
     request.state.csrf_token = request.app.state.csrf.issue(session_id)
     request.app.state.csrf.remember(request, response)
     return response
@@ -122,7 +125,7 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     await checked_form(request)
     response = redirect("/")
-    request.app.state.sessions.sign_out(response)
+    await run_in_threadpool(request.app.state.sessions.sign_out, request, response)
     return response
 
 

@@ -1,0 +1,122 @@
+"""The SQL for server-side sessions: one row per session, keyed by the SHA-256 of the cookie's
+value. The rules (when a session is live, when to record activity) live in
+`wayline.identity.sessions`; this module only reads and writes rows.
+
+Functions take a Connection, so that the caller decides the transaction (`Store.read()` or
+`Store.write()`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from wayline.runtime import tables
+from wayline.runtime.store import aware
+
+_session = tables.sessions.c
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A stored session. `id` is the hash of the cookie's value, not the value."""
+
+    id: str
+    subject: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+# The lookup and the touch run on the path of every signed-in request: built once, since
+# building a SQLAlchemy statement costs more than running a built one.
+_FIND = select(
+    _session.id,
+    _session.subject,
+    _session.created_at,
+    _session.last_seen_at,
+    _session.expires_at,
+    _session.revoked_at,
+).where(_session.id == bindparam("session_id"))
+_TOUCH = (
+    update(tables.sessions)
+    .where(
+        _session.id == bindparam("session_id"),
+        _session.last_seen_at < bindparam("seen_before"),
+        _session.revoked_at.is_(None),
+    )
+    .values(last_seen_at=bindparam("at"))
+)
+_INSERT = insert(tables.sessions)
+
+
+def insert_session(connection: Connection, row: SessionRow) -> None:
+    connection.execute(
+        _INSERT,
+        {
+            "id": row.id,
+            "subject": row.subject,
+            "created_at": row.created_at,
+            "last_seen_at": row.last_seen_at,
+            "expires_at": row.expires_at,
+            "revoked_at": row.revoked_at,
+        },
+    )
+
+
+def find_session(connection: Connection, session_id: str) -> SessionRow | None:
+    found = connection.execute(_FIND, {"session_id": session_id}).first()
+    if found is None:
+        return None
+    return SessionRow(
+        id=found.id,
+        subject=found.subject,
+        created_at=aware(found.created_at),  # type: ignore[arg-type]
+        last_seen_at=aware(found.last_seen_at),  # type: ignore[arg-type]
+        expires_at=aware(found.expires_at),  # type: ignore[arg-type]
+        revoked_at=aware(found.revoked_at),
+    )
+
+
+def touch_session(
+    connection: Connection, session_id: str, at: datetime, seen_before: datetime
+) -> bool:
+    """Record activity at `at`, unless activity at or after `seen_before` is recorded already
+    (another request did it) or the session was revoked. True when a row changed."""
+    result = connection.execute(
+        _TOUCH, {"session_id": session_id, "seen_before": seen_before, "at": at}
+    )
+    return result.rowcount > 0
+
+
+def revoke_session(connection: Connection, session_id: str, at: datetime) -> bool:
+    """End one session; True when it was not already revoked."""
+    result = connection.execute(
+        update(tables.sessions)
+        .where(_session.id == session_id, _session.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return result.rowcount > 0
+
+
+def revoke_subject(connection: Connection, subject: str, at: datetime) -> int:
+    """End every session of one subject that has not ended already; how many were ended."""
+    result = connection.execute(
+        update(tables.sessions)
+        .where(
+            _session.subject == subject,
+            _session.revoked_at.is_(None),
+            _session.expires_at > at,
+        )
+        .values(revoked_at=at)
+    )
+    return result.rowcount
+
+
+def delete_expired(connection: Connection, before: datetime) -> int:
+    """Forget sessions whose absolute deadline passed before `before`; how many."""
+    result = connection.execute(delete(tables.sessions).where(_session.expires_at < before))
+    return result.rowcount
