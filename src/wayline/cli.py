@@ -7,13 +7,16 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from wayline.config import Settings
+
+if TYPE_CHECKING:
+    from wayline.identity.sessions import SessionService
 
 app = typer.Typer(help="Wayline: digital customer journeys declared as code.", no_args_is_help=True)
 journeys_app = typer.Typer(help="Inspect and check journey definitions.", no_args_is_help=True)
@@ -262,6 +265,35 @@ def effects_retry(
     components = _build(_settings(), migrate=False)
     count = retry_dead(components.store, components.clock, effect_id)
     console.print(f"{count} effect(s) queued again.")
+
+
+sessions_app = typer.Typer(help="End customers' sessions.", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
+
+
+def _session_service() -> SessionService:
+    from wayline.identity.sessions import SessionPolicy, SessionService
+
+    settings = _settings()
+    components = _build(settings, migrate=False)
+    return SessionService(components.store, components.clock, SessionPolicy.from_settings(settings))
+
+
+@sessions_app.command("revoke")
+def sessions_revoke(
+    customer: Annotated[str, typer.Option(help="The customer whose sessions end.")],
+) -> None:
+    """End every session of one customer, at once, on every server (a lost phone, a
+    compromised account). Their next request needs a new sign-in."""
+    count = _session_service().end_all(customer)
+    console.print(f"{count} session(s) ended.")
+
+
+@sessions_app.command("purge")
+def sessions_purge() -> None:
+    """Forget sessions past their absolute lifetime (none of them can be used again)."""
+    count = _session_service().purge()
+    console.print(f"{count} expired session(s) forgotten.")
 
 
 @journeys_app.command("list")

@@ -45,7 +45,7 @@ _TOUCH = (
     update(tables.sessions)
     .where(
         _session.id == bindparam("session_id"),
-        _session.last_seen_at < bindparam("seen_before"),
+        _session.last_seen_at <= bindparam("seen_before"),
         _session.revoked_at.is_(None),
     )
     .values(last_seen_at=bindparam("at"))
@@ -84,7 +84,7 @@ def find_session(connection: Connection, session_id: str) -> SessionRow | None:
 def touch_session(
     connection: Connection, session_id: str, at: datetime, seen_before: datetime
 ) -> bool:
-    """Record activity at `at`, unless activity at or after `seen_before` is recorded already
+    """Record activity at `at`, unless activity after `seen_before` is recorded already
     (another request did it) or the session was revoked. True when a row changed."""
     result = connection.execute(
         _TOUCH, {"session_id": session_id, "seen_before": seen_before, "at": at}

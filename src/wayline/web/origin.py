@@ -32,9 +32,11 @@ DETAIL = (
 )
 
 
-def normalised_origin(url: str) -> str | None:
+def normalised_origin(url: str, strict: bool = True) -> str | None:
     """`scheme://host[:port]` in lower case without a default port, or None if `url` has no
-    scheme and host (so that `null` and garbage never match anything)."""
+    HTTP(S) scheme and host (so that `null` and garbage never match anything). Strict, for an
+    `Origin` header: anything more than an origin (user, path, query) is not one either;
+    lenient, for a configured URL: its origin, whatever path follows."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -42,6 +44,9 @@ def normalised_origin(url: str) -> str | None:
         return None
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
     if scheme not in DEFAULT_PORTS or not host:
+        return None
+    extra = "@" in parts.netloc or parts.path or parts.query or parts.fragment
+    if strict and extra:
         return None
     if ":" in host:
         host = f"[{host}]"  # IPv6 literal
@@ -74,7 +79,7 @@ class SameOrigin:
 
     def __init__(self, app: ASGIApp, public_url: str):
         self.app = app
-        self.public_origin = normalised_origin(public_url)
+        self.public_origin = normalised_origin(public_url, strict=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in STATE_CHANGING:
