@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from wayline.runtime import strict_json
+
 
 def normalise_url(url: str) -> str:
     """postgresql:// means psycopg 3 here, whatever SQLAlchemy's default driver is."""
@@ -18,6 +20,9 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, **options: Any) -> Engine:
     url = normalise_url(url)
+    # Every JSON column is written through the strict serialiser: a value that could not be
+    # read back (NaN, Infinity, a lone surrogate) fails its write, inside the transaction.
+    options.setdefault("json_serializer", strict_json.dumps)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **options)
     options.setdefault("pool_size", 10)

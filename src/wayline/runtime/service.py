@@ -21,7 +21,7 @@ from wayline.journeys.expressions import holds
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldSpec, FieldType
 from wayline.observability import metrics
-from wayline.runtime import store
+from wayline.runtime import store, strict_json
 from wayline.runtime.catalog import Catalog
 from wayline.runtime.clock import Clock
 from wayline.runtime.ids import new_id, new_reference
@@ -140,6 +140,7 @@ class JourneyService:
                     store.insert_journey(connection, state, current)
                     store.append_events(connection, state.id, outcome.events)
                     body = self._view(journey, state, 1, [e.to_dict() for e in outcome.events])
+                    strict_json.check(body)  # answerable, or nothing is kept
                     self._remember(connection, customer_id, idempotency, 201, body, now)
                 break
             except DuplicateKey:
@@ -440,7 +441,11 @@ class JourneyService:
         store.append_events(connection, state.id, outcome.events)
         store.enqueue_effects(connection, state.id, outcome.effects, now)
         events = store.events_of(connection, state.id)
-        return self._view(journey, state, new_revision, events)
+        body = self._view(journey, state, new_revision, events)
+        # The response is serialised after the commit: a body that cannot be would answer 500
+        # for a change already made. Checked here, such a failure rolls the change back.
+        strict_json.check(body)
+        return body
 
     def _with_fetched(self, journey: Journey, state: JourneyState, fetched: dict) -> JourneyState:
         if not fetched:

@@ -21,6 +21,7 @@ from wayline.web.middleware import BodyLimit, RequestContext
 from wayline.web.origin import SameOrigin
 from wayline.web.pages import routes as pages
 from wayline.web.security import Csrf, SecurityHeaders, require_csrf_header
+from wayline.web.strict_input import StrictInput
 from wayline.web.theme import Theme
 
 # Routes that take files get upload limits instead of the JSON body limit: one file through the
@@ -68,6 +69,9 @@ def create_app(components: Components) -> FastAPI:
     if settings.benchmark_endpoint:
         app.add_api_route("/bench/write", _bare_write, methods=["POST"], include_in_schema=False)
     upload = settings.max_upload_bytes
+    # Innermost, inside the body limit: no route reads a value that is not valid text or
+    # a finite number (web/strict_input.py).
+    app.add_middleware(StrictInput)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,

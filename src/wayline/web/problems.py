@@ -17,6 +17,7 @@ from wayline.journeys.engine import Refused
 from wayline.runtime.service import Conflict, IdempotencyMismatch, NotFound, PartnerUnavailable
 from wayline.web.pages.forms import TamperedForm
 from wayline.web.pages.routes import SignInRequired
+from wayline.web.strict_input import MalformedInput
 from wayline.web.uploads import Held
 
 log = structlog.get_logger("wayline.http")
@@ -166,6 +167,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(
+        MalformedInput, lambda r, e: error_response(r, e.status_code, e.detail, e.errors)
+    )
     app.add_exception_handler(NotFound, lambda r, e: error_response(r, 404, str(e)))
     app.add_exception_handler(Conflict, lambda r, e: error_response(r, 409, str(e)))
     app.add_exception_handler(TamperedForm, lambda r, e: error_response(r, 400, str(e)))

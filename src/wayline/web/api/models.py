@@ -7,6 +7,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 
+# Revisions count a journey's writes; the bound keeps a client's number within what every
+# database compares (SQLite's INTEGER is 64-bit), so a huge one is a 422, not a driver error.
+MAX_REVISION = 2**63 - 1
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -19,11 +24,13 @@ class StepAnswers(Body):
     answers: dict[str, Any] = Field(
         examples=[{"incident_date": "2026-11-20", "incident_type": "glass"}]
     )
-    revision: StrictInt = Field(ge=1, description="The revision the answers were based on.")
+    revision: StrictInt = Field(
+        ge=1, le=MAX_REVISION, description="The revision the answers were based on."
+    )
 
 
 class SubmitJourney(Body):
-    revision: StrictInt = Field(ge=1)
+    revision: StrictInt = Field(ge=1, le=MAX_REVISION)
     declaration: StrictBool
 
 
