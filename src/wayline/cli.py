@@ -62,6 +62,7 @@ def _serve(
     import uvicorn
 
     from wayline.observability import tracing
+    from wayline.observability.exposition import serve_metrics
     from wayline.observability.logging import configure
     from wayline.web.app import create_app
     from wayline.web.theme import ThemeError
@@ -78,7 +79,11 @@ def _serve(
         _start_in_process_worker(components)
     if banner:
         _print_demo_banner(host, port, partner_urls or {})
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    serve_metrics(settings)
+    # log_config=None: uvicorn's records go to our JSON handler, not its own text one.
+    uvicorn.run(
+        application, host=host, port=port, log_level="warning", access_log=False, log_config=None
+    )
 
 
 def _work(components, poll: float, once: bool = False) -> None:  # type: ignore[no-untyped-def]
@@ -225,12 +230,16 @@ def worker(
     """Run queued effects (the outbox) with retries and a dead-letter state, and abandon
     drafts past their time limit."""
     from wayline.observability import tracing
+    from wayline.observability.exposition import serve_metrics
     from wayline.observability.logging import configure
 
     settings = _settings()
     configure(settings.log_level)
     tracing.configure(settings.tracing)
-    _work(_build(settings, migrate=False), poll=poll, once=once)
+    components = _build(settings, migrate=False)
+    if not once:
+        serve_metrics(settings)
+    _work(components, poll=poll, once=once)
 
 
 effects_app = typer.Typer(help="Look at and retry queued effects.", no_args_is_help=True)

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     max_pdf_objects: int = Field(50_000, ge=1, description="PDFs with more objects are refused.")
     log_level: str = "INFO"
     tracing: str | None = Field(None, description="Where spans go: console, or none.")
+    # Metrics outside demo mode: a port of their own, or /metrics behind a bearer token.
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Serve metrics on this port (serve and worker)."
+    )
+    metrics_host: str = Field("127.0.0.1", description="The interface the metrics port uses.")
+    metrics_token: str | None = Field(
+        None, min_length=16, description="A bearer token that opens /metrics on the main port."
+    )
     benchmark_endpoint: bool = Field(False, description="Expose the bare-write baseline route.")
     secure_cookies: bool | None = Field(
         None,

@@ -3,6 +3,8 @@
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.datastructures import FormData, UploadFile
 
 from wayline.web.pages import forms
@@ -65,3 +67,76 @@ def test_values_round_trip_to_inputs(incident):
     assert shown["incident_date"] == {"day": "7", "month": "3", "year": "2026"}
     assert shown["driveable"] == "yes"
     assert shown["description"] == ""
+
+
+# --- Any text in any field --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "kept"),
+    [
+        ("²", "3", "2026", "2026-3-²"),  # "²".isdigit() is true, but int("²") fails
+        ("٧", "٣", "٢٠٢٦", "٢٠٢٦-٣-٧"),
+        ("7", "3", "２０２６", "２０２６-3-7"),
+        ("9" * 5000, "3", "2026", "2026-3-" + "9" * 5000),  # past int()'s 4,300-digit limit
+        ("007", "3", "2026", "2026-3-007"),
+        ("-1", "3", "2026", "2026-3--1"),
+    ],
+    ids=["superscript", "arabic-indic", "full-width-year", "5000-digits", "three-digits", "sign"],
+)
+def test_a_date_part_that_is_not_ascii_digits_is_kept_as_typed(incident, day, month, year, kept):
+    """The engine then says the date is not real: the form never fails to read."""
+    form = FormData(
+        [("incident_date-day", day), ("incident_date-month", month), ("incident_date-year", year)]
+    )
+    assert forms.answers_from_form(incident, form)["incident_date"] == kept
+    assert forms.form_from_raw(incident, form)["incident_date"] == {
+        "day": day,
+        "month": month,
+        "year": year,
+    }
+
+
+@pytest.mark.parametrize(("raw", "revision"), [("0", 0), ("7", 7), (" 12 ", 12)])
+def test_the_revision_is_read_as_ascii_digits(raw, revision):
+    assert forms.revision(FormData([("revision", raw)])) == revision
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "  ", "²", "٣", "-1", "1.0", "1e3", "0x1", "1" * 10, "9" * 5000, "NaN", "3\x00"],
+    ids=lambda raw: repr(raw[:12]),
+)
+def test_a_revision_that_is_missing_or_not_a_number_is_a_tampered_form(raw):
+    with pytest.raises(forms.TamperedForm, match="revision"):
+        forms.revision(FormData([("revision", raw)]))
+
+
+def test_a_form_without_a_revision_is_a_tampered_form():
+    with pytest.raises(forms.TamperedForm, match="revision"):
+        forms.revision(FormData([("csrf_token", "x")]))
+
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=30) | st.sampled_from(
+    ["²", "٣", "9" * 5000, "850,00", "yes", "\x00", "\u202e"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_text_in_any_field_of_any_step_is_read_or_refused_as_tampering(motor, data):
+    """Every key a step's form may carry (and one it may not), each with any text: reading it
+    gives answers, or TamperedForm (400). Redisplaying what was typed never fails either."""
+    step = data.draw(st.sampled_from(motor.steps))
+    keys = sorted(forms.allowed_keys(step)) + ["not_a_field"]
+    pairs = data.draw(st.lists(st.tuples(st.sampled_from(keys), ANY_TEXT), max_size=12))
+    form = FormData(pairs)
+    try:
+        forms.check_keys(step, form)
+        forms.revision(form)
+    except forms.TamperedForm:
+        pass
+    answers = forms.answers_from_form(step, form)
+    assert set(answers) <= {spec.name for spec in step.fields}
+    forms.form_from_raw(step, form)
+    forms.form_values(step, answers)

@@ -5,14 +5,18 @@ messages asserted are exactly the ones the customer sees."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from wayline.journeys import text
 from wayline.journeys.loader import Journey
-from wayline.journeys.schema import FieldSpec, Option, Rule
+from wayline.journeys.schema import FieldSpec, FieldType, Option, Rule
 from wayline.journeys.values import Invalid, check_rules, is_empty, parse
 
 TODAY = "2026-03-27"
@@ -590,5 +594,368 @@ def test_an_integer_rule_refuses_a_fraction(fields):
     count = fields["injured_count"]
     scope = {"today": "2026-03-27", "answers": {}}
     assert check_rules(count, ok(count, "2.5"), scope) == (
-        "How many people were injured must be a whole number, like 2")
+        "How many people were injured must be a whole number, like 2"
+    )
     assert check_rules(count, ok(count, "2"), scope) is None
+
+
+# --- Money, as people write it ------------------------------------------------------------------
+
+COMMA_FOR_PENCE = "Use a full stop, not a comma, before the decimals, like 850.00 or 1,234.50"
+NOT_AN_AMOUNT = "Repair estimate must be an amount of money, like 850 or 850.50"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("850", "850.00"),
+        ("850.00", "850.00"),
+        ("£850", "850.00"),
+        ("£ 850", "850.00"),
+        ("1,234.50", "1234.50"),
+        ("1 234.50", "1234.50"),
+        ("1\u00a0234.50", "1234.50"),  # a no-break space between the groups
+        ("1\u202f234.50", "1234.50"),  # a narrow no-break space
+        ("£12,345,678.90", "12345678.90"),
+        ("0850", "850.00"),
+    ],
+)
+def test_money_accepts_the_ways_people_write_pounds(fields, raw, expected):
+    assert ok(fields["estimate_amount"], raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["850,00", "850,5", "£1234,56"])
+def test_money_with_a_comma_for_the_pence_is_refused_not_multiplied(fields, raw):
+    """Regression: "850,00" was read as 85000 (the comma taken for a thousands separator)."""
+    assert refused(fields["estimate_amount"], raw) == COMMA_FOR_PENCE
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1,23,4",  # groups that are not thousands
+        "1,2345",
+        "12,34,567.00",
+        "1,234 567",  # two different separators
+        "1,,234",
+        "850.",
+        ".50",
+        "٨٥٠",  # Arabic-Indic digits: Decimal() would read them as 850
+        "８５０",  # full-width digits
+        "²",
+        "1_000",  # Decimal() reads underscores
+        "NaN",
+        "Infinity",
+        "£-5",
+        "-£5",
+        "850£",
+        "£",
+        "GBP 850",
+        -5,
+        [850],
+        None,
+    ],
+)
+def test_money_that_is_not_written_as_pounds_is_refused(fields, raw):
+    assert refused(fields["estimate_amount"], raw) == NOT_AN_AMOUNT
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["9" * 5000, "1" + "0" * 15, 10**5000, 10**15],
+    ids=["5000-digit-text", "16-digit-text", "5000-digit-int", "16-digit-int"],
+)
+def test_money_of_thousands_of_digits_is_refused_with_its_own_message(fields, raw):
+    """int("9" * 5000) raises ValueError (Python's int-string limit): never reached."""
+    assert refused(fields["estimate_amount"], raw) == (
+        "Enter an amount with 15 digits or fewer before the decimal point"
+    )
+
+
+def test_money_default_message_shows_the_expected_format():
+    assert refused(spec("money", label="Amount"), "1,23,4") == (
+        "Enter an amount in pounds, like 850 or 1,234.50"
+    )
+
+
+# --- Numbers, as people write them ----------------------------------------------------------
+
+COUNT_MESSAGE = "How many people were injured must be a whole number, like 2"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1,500", 1500), ("1 500", 1500), ("-3", -3), ("0.25", 0.25), ("007", 7), (10**14, 10**14)],
+)
+def test_number_accepts_grouped_and_signed_numerals(fields, raw, expected):
+    assert ok(fields["injured_count"], raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["²", "٣", "３", "1_000", "+5", "1e3", "1.", ".5", "1,2345", "1,23,4", "--1", "0x10", "Ⅻ"],
+)
+def test_number_in_other_scripts_or_notations_is_refused(fields, raw):
+    """Digits are ASCII digits only: "²".isdigit() is true and Decimal("٣") is 3."""
+    assert refused(fields["injured_count"], raw) == COUNT_MESSAGE
+
+
+def test_number_with_a_decimal_comma_says_so(fields):
+    assert refused(fields["injured_count"], "2,5") == (
+        "Use a full stop, not a comma, before the decimals, like 2.5 or 1,250.5"
+    )
+
+
+TOO_LONG = "Enter a number with 15 digits or fewer before the decimal point"
+TOO_PRECISE = "Enter a number with 15 digits or fewer after the decimal point"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("9" * 5000, TOO_LONG),
+        (10**5000, TOO_LONG),
+        (1e300, TOO_LONG),
+        ("0." + "1" * 5000, TOO_PRECISE),
+        (1e-20, TOO_PRECISE),
+        (float("nan"), COUNT_MESSAGE),
+        (float("inf"), COUNT_MESSAGE),
+        (float("-inf"), COUNT_MESSAGE),
+    ],
+    ids=["5000-digits", "5000-digit-int", "1e300", "5000-decimals", "1e-20", "nan", "inf", "-inf"],
+)
+def test_numbers_too_large_or_not_finite_are_refused(fields, raw, message):
+    assert refused(fields["injured_count"], raw) == message
+
+
+def test_number_default_message_shows_the_expected_format():
+    assert refused(spec("number", label="Mileage"), "lots") == "Enter a number, like 12 or 1,250"
+
+
+# --- Characters a typed answer may not hold ---------------------------------------------------
+
+TEXT_LIKE = [
+    "text",
+    "long_text",
+    "email",
+    "phone",
+    "uk_postcode",
+    "uk_vehicle_registration",
+    "sort_code",
+    "account_number",
+    "number",
+    "money",
+    "time",
+]
+
+
+CONTROL = "Remove the control character at character 4: answers cannot contain them"
+DIRECTION = "Remove the character that changes the direction of text, at character 4"
+NOT_TEXT = "Remove the character at character 4: it is not a letter, number or symbol"
+
+
+@pytest.mark.parametrize("type_", TEXT_LIKE)
+@pytest.mark.parametrize(
+    ("character", "message"),
+    [
+        ("\x00", CONTROL),
+        ("\x1b", CONTROL),
+        ("\x7f", CONTROL),
+        ("\x85", CONTROL),
+        ("\x0b", CONTROL),
+        ("\u202a", DIRECTION),
+        ("\u202e", DIRECTION),
+        ("\u2066", DIRECTION),
+        ("\u2069", DIRECTION),
+        ("\ud800", NOT_TEXT),  # a lone surrogate
+        ("\uffff", NOT_TEXT),  # a noncharacter
+        ("\U0010fffe", NOT_TEXT),
+    ],
+)
+def test_every_text_like_answer_refuses_invisible_characters_with_a_clear_message(
+    type_, character, message
+):
+    """One check for every typed answer; its message names the problem and where it is (the
+    space before "12" counts: positions are in the text as typed), and a definition's
+    `invalid` message, which is about the format, does not hide it."""
+    field = spec(type_, invalid="The definition's message about the format")
+    assert refused(field, f" 12{character}34 ") == message
+
+
+@pytest.mark.parametrize("character", ["\t", "\n", "\r", "\u2028", "\u2029"])
+def test_one_line_text_refuses_tabs_and_line_breaks(character):
+    assert refused(spec("text"), f"Pat{character}Jones") == (
+        "Write this on one line: remove the line break or tab at character 4"
+    )
+
+
+def test_long_text_keeps_tabs_and_newlines_and_writes_line_breaks_as_lf():
+    assert ok(spec("long_text"), "First line\r\nSecond\tline\rThird\u2028Fourth") == (
+        "First line\nSecond\tline\nThird\nFourth"
+    )
+
+
+def test_surrounding_whitespace_is_trimmed_before_characters_are_checked():
+    assert ok(spec("text"), "\n\t Pat Jones \r\n") == "Pat Jones"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Zoë O’Brien-Smith",
+        "שלום \u200fעולם",  # a right-to-left mark: part of writing mixed-direction text
+        "مرحبا\u061c 12",
+        "Crash 🚗💥 at the lights 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+        "Ünïcödé, 中文, ελληνικά",
+    ],
+)
+def test_real_text_in_any_script_is_kept(raw):
+    assert ok(spec("text"), raw) == raw
+
+
+def test_the_definitions_required_and_length_messages_still_apply_after_the_check(fields):
+    description = fields["description"]
+    assert refused(description, "x\x00") == (
+        "Remove the control character at character 2: answers cannot contain them"
+    )
+    assert check_rules(description, ok(description, "short"), scope()) == (
+        "What happened must be 20 characters or more"
+    )
+
+
+# --- Every other format, read strictly ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a..b@example.com",
+        ".alex@example.com",
+        "alex.@example.com",
+        "alex@example..com",
+        "alex@-example.com",
+        "alex@example-.com",
+        "alex@example.123",
+        "alex@.example.com",
+        "zoë@example.com",  # mail providers do not take a non-ASCII local part
+        "alex@exa_mple.com",
+        "a" * 65 + "@example.com",
+        "alex@" + "a" * 64 + ".com",
+    ],
+)
+def test_email_is_refused_unless_each_part_is_well_formed(raw):
+    message = refused(spec("email", label="Email"), raw)
+    assert message == "Enter an email address in the correct format, like name@example.com"
+
+
+def test_email_takes_an_international_domain():
+    assert ok(spec("email"), "alex@Bücher.Example") == "alex@bücher.example"
+
+
+@pytest.mark.parametrize(
+    "raw", ["20-00 00", "2-0-0-0-0-0", "20--00--00", "２０００００", "20_00_00"]
+)
+def test_sort_code_separators_must_be_one_kind_between_pairs(fields, raw):
+    assert refused(fields["sort_code"], raw) == "Enter a valid sort code, like 30-94-57"
+
+
+@pytest.mark.parametrize("raw", ["５５７７９９１１", "٥٥٧٧٩٩١١"])
+def test_account_number_digits_are_ascii(fields, raw):
+    assert refused(fields["account_number"], raw) == "Enter a valid account number, like 00733445"
+
+
+@pytest.mark.parametrize("raw", ["１４:３０", "١٤:٣٠", "14:3０", "²:30"])
+def test_time_digits_are_ascii(fields, raw):
+    message = refused(fields["incident_time"], raw)
+    assert message == "Enter the time in hours and minutes, like 14:30"
+
+
+@pytest.mark.parametrize("raw", ["２０２６-03-07", "2026-0٣-07", "2026-03-07\x00", "²026-03-07"])
+def test_date_digits_are_ascii(fields, raw):
+    assert refused(fields["incident_date"], raw) == "Date of the incident must be a real date"
+
+
+@pytest.mark.parametrize("raw", ["０７７００ ９００９８２", "07700\u2009900982\u202e"])
+def test_phone_digits_are_ascii_and_characters_checked(raw):
+    assert refused(spec("phone", label="Mobile"), raw) != ""
+
+
+def test_phone_with_no_break_spaces_is_understood():
+    assert ok(spec("phone", label="Mobile"), "07700\u00a0900\u00a0982") == "+447700900982"
+
+
+@pytest.mark.parametrize("raw", ["ＳＷ１Ａ １ＡＡ", "SW1A\u202e1AA"])
+def test_postcode_in_other_scripts_is_refused(fields, raw):
+    assert refused(fields["incident_postcode"], raw) != ""
+
+
+def test_a_typed_in_choice_is_checked_like_text(fields):
+    policy = fields["policy_number"]
+    with pytest.raises(Invalid, match="Remove the control character at character 4"):
+        parse(policy, "MTR\x00100001", [], {}, typed_in=True)
+    assert parse(policy, " MTR-100001 ", [], {}, typed_in=True) == "MTR-100001"
+
+
+# --- Properties: whatever is sent, a value or a refusal ---------------------------------------
+
+OPTIONS = [Option(value=v, label=v.title()) for v in ("red", "green", "blue")]
+DOCUMENTS = {"doc-1": {"field": "thing"}, "doc-2": {"field": "other"}}
+EVERY_TYPE = [
+    spec(kind.value, options=OPTIONS)
+    if kind in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE)
+    else spec(kind.value)
+    for kind in FieldType
+]
+# Every character there is, lone surrogates, controls and unassigned code points included.
+ANY_CHARACTER = st.characters(exclude_categories=())
+# Text that is nearly a number, an amount, a date or a time: the cases a parser can get wrong.
+NEAR_MISS = st.text(
+    st.sampled_from(list("0123456789٣²３-+.,:£ \u00a0\u202f_eE\x00\u202e")), max_size=24
+)
+ANY_VALUE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**5000), max_value=10**5000)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(ANY_CHARACTER, max_size=40)
+    | NEAR_MISS
+    | st.sampled_from(["red", "doc-1", "2026-03-07", "14:30", "850,00", "9" * 5000]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(field=st.sampled_from(EVERY_TYPE), raw=ANY_VALUE)
+def test_any_value_of_any_field_parses_to_a_value_or_is_refused(field, raw):
+    """Never another exception (ValueError, InvalidOperation, TypeError...): a request can
+    only end in an answer kept or a message for the customer."""
+    assume(not is_empty(raw))
+    try:
+        value = parse(field, raw, OPTIONS, DOCUMENTS)
+    except Invalid as refusal:
+        assert str(refusal)
+        return
+    _check_storable(field, value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(field=st.sampled_from(EVERY_TYPE), raw=st.text(ANY_CHARACTER) | NEAR_MISS)
+def test_any_text_typed_into_any_field_parses_to_a_value_or_is_refused(field, raw):
+    """What a form can carry (text only), as typed into every kind of question."""
+    assume(not is_empty(raw))
+    try:
+        value = parse(field, raw, OPTIONS, DOCUMENTS)
+    except Invalid:
+        return
+    _check_storable(field, value)
+
+
+def _check_storable(field: FieldSpec, value: Any) -> None:
+    """A kept value is plain JSON, holds no character a typed answer may not, and reads back
+    as itself: whatever is written can be read again."""
+    json.dumps(value, allow_nan=False)
+    if isinstance(value, str):
+        assert text.clean(value, multiline=field.type == FieldType.LONG_TEXT) == value
+    again = parse(field, value, OPTIONS, DOCUMENTS)
+    assert again == value and type(again) is type(value)

@@ -3,15 +3,21 @@
 Pure functions: a raw value in, a normalised value or a customer-facing message out. Messages
 come from the definition (`required`, `invalid`, each rule's `message`); the defaults below are
 used only where a definition says nothing, and follow the same plain style.
+
+Whatever the raw value (any JSON value, any text of any length), `parse` returns a value or
+raises Invalid; nothing else. Text is read strictly: digits are ASCII digits, characters that
+are not text (controls, direction overrides) are refused by one check (`text.clean`), and a
+value `parse` returns parses again to itself.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from wayline.journeys import numerals, text
 from wayline.journeys.expressions import holds
 from wayline.journeys.schema import FieldSpec, FieldType, Option, Rule
 
@@ -23,10 +29,16 @@ REGISTRATIONS = [
     re.compile(r"^([0-9]{1,4}) ?([A-Z]{1,3})$"),  # dateless: 1234 AB
     re.compile(r"^([A-Z]{1,3}) ?([0-9]{1,4})$"),  # dateless: AB 1234
 ]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The local part as mail providers accept it (RFC 5322's atoms, dots between them); the
+# domain is checked label by label once encoded to ASCII (IDNA).
+EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+DOMAIN_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+SORT_CODE = re.compile(r"([0-9]{2})([-\s]?)([0-9]{2})\2([0-9]{2})")  # one separator, or none
+CURRENCY_SYMBOL = "£"  # money is in pounds: the symbol a customer may type before an amount
 DEFAULT_MAX_LENGTH = {FieldType.TEXT: 500, FieldType.LONG_TEXT: 10000}
-MAX_NUMBER_EXPONENT = 100  # numbers must be under 10**101 in size
+TYPED_CHOICE_MAX_LENGTH = 100
 
 
 class Invalid(ValueError):
@@ -47,55 +59,91 @@ def _invalid(spec: FieldSpec, default: str) -> Invalid:
 
 
 def _text(spec: FieldSpec, raw: Any) -> str:
+    """Any typed answer, trimmed and checked character by character (`text.clean`). A
+    character it may not hold gets its own message, whatever the definition's `invalid`
+    says: that message is about the format, this one about an invisible character."""
     if not isinstance(raw, str):
         raise _invalid(spec, f"{spec.label} must be text")
-    return raw.strip()
+    try:
+        return text.clean(raw, multiline=spec.type == FieldType.LONG_TEXT)
+    except text.BadCharacter as bad:
+        raise Invalid(bad.describe()) from None
+
+
+def _numeral_refused(spec: FieldSpec, why: numerals.NotANumeral, kind: str) -> Invalid:
+    """The message for a number or an amount (`kind`) that cannot be read, by why not."""
+    if why.kind == "decimal comma":
+        example = "850.00 or 1,234.50" if kind == "amount" else "2.5 or 1,250.5"
+        return Invalid(f"Use a full stop, not a comma, before the decimals, like {example}")
+    if why.kind in ("too long", "too precise"):
+        side = "before" if why.kind == "too long" else "after"
+        article = "an" if kind == "amount" else "a"
+        return Invalid(
+            f"Enter {article} {kind} with {numerals.MAX_DIGITS} digits or fewer {side} the "
+            "decimal point"
+        )
+    default = {
+        "amount": "Enter an amount in pounds, like 850 or 1,234.50",
+        "number": "Enter a number, like 12 or 1,250",
+    }[kind]
+    return _invalid(spec, default)
 
 
 def _number(spec: FieldSpec, raw: Any) -> int | float:
-    if isinstance(raw, bool):
-        raise _invalid(spec, f"{spec.label} must be a number")
-    if isinstance(raw, int | float):
-        number = Decimal(str(raw))
-    elif isinstance(raw, str):
-        try:
-            number = Decimal(raw.strip().replace(",", ""))
-        except InvalidOperation:
-            raise _invalid(spec, f"{spec.label} must be a number") from None
-    else:
-        raise _invalid(spec, f"{spec.label} must be a number")
-    # Bound the magnitude before int(): "1e999999999" would otherwise build a billion-digit int.
-    if not number.is_finite() or number.adjusted() > MAX_NUMBER_EXPONENT:
-        raise _invalid(spec, f"{spec.label} must be a number")
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise numerals.NotANumeral("format")
+        if isinstance(raw, str):
+            number = numerals.read(_text(spec, raw), signed=True).decimal()
+        else:
+            # A JSON number: repr() of a float is its shortest exact text (0.1, not
+            # 0.1000000000000000055...); an int is converted without going through text.
+            number = numerals.bounded(Decimal(raw) if isinstance(raw, int) else Decimal(repr(raw)))
+    except numerals.NotANumeral as why:
+        raise _numeral_refused(spec, why, "number") from None
     return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _money(spec: FieldSpec, raw: Any) -> str:
-    message = f"{spec.label} must be an amount of money, like 850 or 850.50"
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise _invalid(spec, message)
-    text = str(raw).strip().replace(",", "").removeprefix("£")
-    if not re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", text):
-        raise _invalid(spec, message)
-    return f"{Decimal(text):.2f}"
+    """An amount in pounds as a decimal string with two places. Never a float (not exact),
+    never negative, at most two decimal places; "£" may come first."""
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            raise numerals.NotANumeral("format")
+        if isinstance(raw, int):
+            amount = numerals.bounded(Decimal(raw))
+            if amount < 0:
+                raise numerals.NotANumeral("format")
+        else:
+            typed = _text(spec, raw).removeprefix(CURRENCY_SYMBOL).lstrip()
+            numeral = numerals.read(typed, signed=False)
+            if len(numeral.fraction) > 2:
+                raise numerals.NotANumeral("format")
+            amount = numeral.decimal()
+    except numerals.NotANumeral as why:
+        raise _numeral_refused(spec, why, "amount") from None
+    return f"{amount:.2f}"
 
 
 def _date(spec: FieldSpec, raw: Any) -> str:
-    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw.strip()):
-        raise _invalid(spec, f"{spec.label} must be a real date")
+    message = f"{spec.label} must be a real date"
+    if not isinstance(raw, str) or not ISO_DATE.fullmatch(raw.strip()):
+        raise _invalid(spec, message)
     try:
         return date.fromisoformat(raw.strip()).isoformat()
     except ValueError:
-        raise _invalid(spec, f"{spec.label} must be a real date") from None
+        raise _invalid(spec, message) from None
 
 
 def _time(spec: FieldSpec, raw: Any) -> str:
-    text = raw.strip().replace(".", ":") if isinstance(raw, str) else ""
-    if re.fullmatch(r"[0-9]:[0-5][0-9]", text):
-        text = "0" + text  # 9:30 is 09:30
-    if not TIME.fullmatch(text):
+    if not isinstance(raw, str):
         raise _invalid(spec, f"{spec.label} must be a time, like 14:30")
-    return text
+    typed = _text(spec, raw).replace(".", ":")
+    if re.fullmatch(r"[0-9]:[0-5][0-9]", typed):
+        typed = "0" + typed  # 9:30 is 09:30
+    if not TIME.fullmatch(typed):
+        raise _invalid(spec, f"{spec.label} must be a time, like 14:30")
+    return typed
 
 
 def _yes_no(spec: FieldSpec, raw: Any) -> bool:
@@ -105,21 +153,40 @@ def _yes_no(spec: FieldSpec, raw: Any) -> bool:
 
 
 def _email(spec: FieldSpec, raw: Any) -> str:
-    text = _text(spec, raw)
-    if not EMAIL.fullmatch(text) or len(text) > 254:
+    typed = _text(spec, raw)
+    local, at, domain = typed.rpartition("@")
+    if not (at and len(typed) <= 254 and len(local) <= 64 and EMAIL_LOCAL.fullmatch(local)):
         raise _invalid(spec, "Enter an email address in the correct format, like name@example.com")
-    local, _, domain = text.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    domain = domain.lower()
+    if not _real_domain(domain):
+        raise _invalid(spec, "Enter an email address in the correct format, like name@example.com")
+    return f"{local}@{domain}"
+
+
+def _real_domain(domain: str) -> bool:
+    """Two or more labels of letters, digits and inner hyphens once IDNA-encoded (so
+    "bücher.example" is allowed), with a top-level domain that is not all digits."""
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_domain.split(".")
+    return (
+        len(labels) >= 2
+        and len(ascii_domain) <= 253
+        and all(DOMAIN_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
 
 
 def _phone(spec: FieldSpec, raw: Any) -> str:
     # "+44 (0)7700 900982" is written often: the (0) is not dialled after +44.
-    text = re.sub(r"[\s()-]", "", _text(spec, raw).replace("(0)", ""))
-    if text.startswith("+44"):
-        text = "0" + text[3:]
-    if not re.fullmatch(r"0[0-9]{9,10}", text):
+    digits = re.sub(r"[\s()-]", "", _text(spec, raw).replace("(0)", ""))
+    if digits.startswith("+44"):
+        digits = "0" + digits[3:]
+    if not re.fullmatch(r"0[0-9]{9,10}", digits):
         raise _invalid(spec, "Enter a UK phone number, like 01632 960 001 or 07700 900 982")
-    return "+44" + text[1:]
+    return "+44" + digits[1:]
 
 
 def _postcode(spec: FieldSpec, raw: Any) -> str:
@@ -130,23 +197,23 @@ def _postcode(spec: FieldSpec, raw: Any) -> str:
 
 
 def _registration(spec: FieldSpec, raw: Any) -> str:
-    text = re.sub(r"\s+", "", _text(spec, raw).upper())
+    typed = re.sub(r"\s+", "", _text(spec, raw).upper())
     for pattern in REGISTRATIONS:
-        match = pattern.fullmatch(text)
+        match = pattern.fullmatch(typed)
         if match:
             return f"{match.group(1)} {match.group(2)}"
     raise _invalid(spec, "Enter a real registration number, like AB12 CDE")
 
 
 def _sort_code(spec: FieldSpec, raw: Any) -> str:
-    digits = re.sub(r"[\s-]", "", _text(spec, raw))
-    if not re.fullmatch(r"[0-9]{6}", digits):
+    match = SORT_CODE.fullmatch(_text(spec, raw))
+    if not match:
         raise _invalid(spec, "Enter a valid sort code, like 30-94-57")
-    return f"{digits[0:2]}-{digits[2:4]}-{digits[4:6]}"
+    return f"{match.group(1)}-{match.group(3)}-{match.group(4)}"
 
 
 def _account_number(spec: FieldSpec, raw: Any) -> str:
-    digits = re.sub(r"\s", "", _text(spec, raw))
+    digits = re.sub(r"\s+", "", _text(spec, raw))
     if not re.fullmatch(r"[0-9]{8}", digits):
         raise _invalid(spec, "Enter a valid account number, like 00733445")
     return digits
@@ -205,10 +272,10 @@ def parse(
     """Normalise a non-empty raw value, or raise Invalid with the customer-facing message.
     A choice `typed_in` (its options' source is down) takes what the customer types."""
     if typed_in:
-        text = _text(spec, raw)
-        if len(text) > 100:
-            raise Invalid(f"{spec.label} must be 100 characters or fewer")
-        return text
+        typed = _text(spec, raw)
+        if len(typed) > TYPED_CHOICE_MAX_LENGTH:
+            raise Invalid(f"{spec.label} must be {TYPED_CHOICE_MAX_LENGTH} characters or fewer")
+        return typed
     if spec.type == FieldType.SINGLE_CHOICE:
         return _single_choice(spec, raw, options)
     if spec.type == FieldType.MULTIPLE_CHOICE:

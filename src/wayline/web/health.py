@@ -1,12 +1,20 @@
-"""Liveness, readiness and metrics for operators and load balancers."""
+"""Liveness, readiness and metrics for operators and load balancers.
+
+/metrics on the public listener is for demo mode only. Outside it, metrics are served on a port
+of their own (`WAYLINE_METRICS_PORT`, observability/exposition.py), or here to a bearer of
+`WAYLINE_METRICS_TOKEN`; with neither set, /metrics does not exist here (404).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+import hmac
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 router = APIRouter(tags=["operations"])
+PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 @router.get("/healthz", summary="The process is alive")
@@ -14,7 +22,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The process can serve: its database answers")
+@router.get(
+    "/readyz",
+    summary="The process can serve: its database answers",
+    responses={503: {"description": "The database does not answer"}},
+)
 def readyz(request: Request) -> JSONResponse:
     try:
         request.app.state.store.ping()
@@ -25,6 +37,32 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+async def metrics_reader(request: Request) -> None:
+    """Let the request read /metrics, or refuse it: 401 without the configured token (compared
+    in constant time), 404 outside demo mode when no token is configured."""
+    settings = request.app.state.settings
+    token: str | None = settings.metrics_token
+    if token is None:
+        if settings.demo:
+            return
+        raise HTTPException(404)
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if not (scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())):
+        raise HTTPException(
+            401, "Metrics need the operations token", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (demo mode, or with the operations token)",
+    dependencies=[Depends(metrics_reader)],
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}},
+        401: PROBLEM,
+        404: PROBLEM,
+    },
+)
 def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

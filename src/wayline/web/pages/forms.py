@@ -1,6 +1,10 @@
 """Between HTML forms and answers: read a posted step into typed answers, and turn answers
 back into what the form's inputs show. Dates are three inputs (day, month, year); yes/no are
-radios; files are the ids already uploaded plus any files sent with the form."""
+radios; files are the ids already uploaded plus any files sent with the form.
+
+Whatever a form holds (any text, any length, in any field), reading it either gives answers
+for the engine to check or raises TamperedForm (a 400): never another exception. Digits are
+read as ASCII digits only ("²".isdigit() is true, but int("²") fails)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ from wayline.journeys.schema import FieldType, StepSpec
 
 CONTROL_KEYS = {"csrf_token", "revision", "action", "change", "remove"}
 DATE_PARTS = ("day", "month", "year")
+DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
+YEAR = re.compile(r"[0-9]{4}")
+# A revision is a count of saves: nine digits are more than any journey reaches, and keep it
+# well inside the database's INTEGER.
+REVISION = re.compile(r"[0-9]{1,9}")
 
 
 class TamperedForm(ValueError):
@@ -35,6 +44,15 @@ def check_keys(step: StepSpec, form: FormData) -> None:
         raise TamperedForm(
             "The form has fields this page does not have: " + ", ".join(sorted(unknown))
         )
+
+
+def revision(form: FormData) -> int:
+    """The revision the page was rendered at. Every page form carries it, so a form without
+    one that reads as a number was not made by our page: TamperedForm."""
+    value = form.get("revision")
+    if not isinstance(value, str) or not REVISION.fullmatch(value.strip()):
+        raise TamperedForm("The form's revision is missing or is not a number")
+    return int(value.strip())
 
 
 def answers_from_form(step: StepSpec, form: FormData) -> dict[str, Any]:
@@ -73,7 +91,7 @@ def uploads_from_form(step: StepSpec, form: FormData) -> dict[str, list[UploadFi
 def _date(day: str, month: str, year: str) -> str | None:
     if not (day or month or year):
         return None
-    if day.isdigit() and month.isdigit() and re.fullmatch(r"[0-9]{4}", year):
+    if DAY_OR_MONTH.fullmatch(day) and DAY_OR_MONTH.fullmatch(month) and YEAR.fullmatch(year):
         return f"{year}-{int(month):02d}-{int(day):02d}"
     return f"{year}-{month}-{day}"  # kept as typed; the engine explains what is wrong
 
@@ -90,8 +108,8 @@ def form_values(step: StepSpec, values: dict[str, Any]) -> dict[str, Any]:
         if spec.type == FieldType.DATE:
             year, month, day = (str(value).split("-", 2) + ["", ""])[:3] if value else ("", "", "")
             shown[spec.name] = {
-                "day": day.lstrip("0") if day.isdigit() else day,
-                "month": month.lstrip("0") if month.isdigit() else month,
+                "day": day.lstrip("0") if DAY_OR_MONTH.fullmatch(day) else day,
+                "month": month.lstrip("0") if DAY_OR_MONTH.fullmatch(month) else month,
                 "year": year,
             }
         elif spec.type == FieldType.YES_NO:

@@ -16,6 +16,7 @@ from wayline.journeys import engine
 from wayline.journeys.engine import CHECK_ANSWERS, FieldError, InvalidAnswers, Refused
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldType
+from wayline.runtime.presenter import step_warnings
 from wayline.runtime.service import Conflict, JourneyService
 from wayline.sandbox.dataset import CUSTOMERS
 from wayline.web.pages import forms
@@ -201,7 +202,7 @@ async def submit_step(
     forms.check_keys(spec, form)
     action = "remove" if form.get("remove") else str(form.get("action", "continue"))
     change = form.get("change") == "1"
-    revision = _revision(form, revision)
+    revision = forms.revision(form)
     if action == "remove":
         answers = _without_file(journey, state, spec, str(form.get("remove")))
         errors: list[FieldError] = []
@@ -261,7 +262,7 @@ async def autosave(
     form = await checked_form(request)
     forms.check_keys(spec, form)
     answers = forms.answers_from_form(spec, form)
-    result = svc.save_draft(customer, journey_id, step, answers, _revision(form, 0))
+    result = svc.save_draft(customer, journey_id, step, answers, forms.revision(form))
     return JSONResponse(
         {"revision": result.body["revision"], "saved_at": result.body["updated_at"]}
     )
@@ -397,7 +398,7 @@ async def send(request: Request, journey_id: str, customer: Customer, svc: Servi
     journey, state, revision = svc.find(customer, journey_id)
     try:
         svc.submit(
-            customer, journey_id, _revision(form, revision), form.get("declaration") == "yes"
+            customer, journey_id, forms.revision(form), form.get("declaration") == "yes"
         )
     except InvalidAnswers as refused:
         return _render_check_answers(request, svc, journey, state, revision, refused.errors)
@@ -426,14 +427,7 @@ def _render_check_answers(
             }
             for spec in engine.visible_fields(journey, state, step, state.answers, now)
         ]
-        warnings = [
-            result["reason"]
-            for check in journey.definition.checks
-            if check.at == f"step:{step.name}"
-            and check.on_fail == "warn"
-            and (result := state.checks.get(check.name))
-            and not result["passed"]
-        ]
+        warnings = step_warnings(journey, state, step.name)
         sections.append({"step": step, "rows": rows, "warnings": warnings})
     return render(
         request,
@@ -498,11 +492,6 @@ def logo(request: Request) -> Response:
     if not request.app.state.theme.has_logo:
         return Response(status_code=404)
     return FileResponse(path)
-
-
-def _revision(form: FormData, fallback: int) -> int:
-    text = str(form.get("revision", ""))
-    return int(text) if text.isdigit() else fallback
 
 
 def _local(target: str) -> str:
