@@ -8,19 +8,22 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import insert
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wayline.bootstrap import Components, demo_secret
 from wayline.documents.pipeline import DocumentPipeline, Limits
 from wayline.identity.sessions import SessionPolicy, SessionService
 from wayline.runtime import tables
-from wayline.web import health, problems
+from wayline.web import docs, health, problems, rate_limits
 from wayline.web.api import demo, documents, journeys
 from wayline.web.auth import Sessions
 from wayline.web.cookies import CookieNames
+from wayline.web.head import HeadAsGet
 from wayline.web.middleware import BodyLimit, RequestContext
 from wayline.web.origin import SameOrigin
 from wayline.web.pages import routes as pages
 from wayline.web.security import Csrf, SecurityHeaders, require_csrf_header
+from wayline.web.server_errors import ServerErrors
 from wayline.web.strict_input import StrictInput
 from wayline.web.theme import Theme
 
@@ -37,7 +40,7 @@ def create_app(components: Components) -> FastAPI:
         title="Wayline",
         version="0.1.0",
         description="Digital customer journeys for financial services: the JSON API.",
-        docs_url="/docs",
+        docs_url=None,  # web/docs.py: Swagger UI served from here, under the CSP
         redoc_url=None,
     )
     secret = settings.secret_key or (demo_secret(settings.home) if settings.demo else None)
@@ -65,6 +68,7 @@ def create_app(components: Components) -> FastAPI:
     if settings.demo:
         app.include_router(demo.router)
     app.include_router(pages.router)
+    docs.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if settings.benchmark_endpoint:
         app.add_api_route("/bench/write", _bare_write, methods=["POST"], include_in_schema=False)
@@ -72,15 +76,23 @@ def create_app(components: Components) -> FastAPI:
     # Innermost, inside the body limit: no route reads a value that is not valid text or
     # a finite number (web/strict_input.py).
     app.add_middleware(StrictInput)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,
         routes=[(API_UPLOAD, upload + ENVELOPE), (PAGE_STEP, pages.MAX_FILES * upload + ENVELOPE)],
     )
+    # Inside the origin check: a cross-site request does not use up its victim's budget.
+    rate_limits.install(app, settings)
     # Outside the body limit: a cross-origin state change is refused before its body is read.
     app.add_middleware(SameOrigin, public_url=settings.public_url)
+    # Inside the headers and the request id, outside the rest: every 500 carries both.
+    app.add_middleware(ServerErrors, respond=problems.server_error)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
+    if settings.trusted_proxies:
+        # Outermost: the client address every later part sees is the one the proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

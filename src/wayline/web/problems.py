@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wayline.documents.intake import Rejected
 from wayline.journeys.engine import Refused
 from wayline.runtime.service import Conflict, IdempotencyMismatch, NotFound, PartnerUnavailable
+from wayline.web.methods import allowed_methods
 from wayline.web.pages.forms import TamperedForm
 from wayline.web.pages.routes import SignInRequired
 from wayline.web.strict_input import MalformedInput
@@ -31,6 +32,7 @@ TITLES = {
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -79,6 +81,7 @@ def error_response(
             status, "Sorry, there is a problem"
         )
         response = render(request, "error.html", heading, status, heading=heading, message=detail)
+        response.headers.update(headers or {})  # a page's 405 names Allow, its 401 the scheme
         return response
     return problem(status, detail, errors, headers)
 
@@ -116,9 +119,13 @@ def _http(request: Request, error: Exception) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
     if error.status_code == 404 and detail == "Not Found":
         detail = f"There is nothing at {request.url.path}"
-    return error_response(
-        request, error.status_code, detail, headers=getattr(error, "headers", None)
-    )
+    headers = dict(getattr(error, "headers", None) or {})
+    if error.status_code == 405:
+        # Every method of every route at this path, not only the first route's (web/methods).
+        allowed = allowed_methods(request.app.router.routes, request.scope)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.url.path} answers {', '.join(allowed)}, not {request.method}"
+    return error_response(request, error.status_code, detail, headers=headers or None)
 
 
 def _sign_in(request: Request, error: Exception) -> Response:
@@ -152,18 +159,15 @@ def _held(request: Request, error: Exception) -> Response:
     )
 
 
-def _bug(request: Request, error: Exception) -> Response:
-    """A 500 is always a bug: logged with its trace, answered as problem details."""
-    log.exception("request.failed", error=type(error).__name__)
-    return error_response(
-        request, 500, "Something went wrong on our side. Nothing was changed; please try again."
-    )
+def server_error(request: Request) -> Response:
+    """The answer to an unhandled exception (a bug): an error page or problem details. The
+    exception itself is caught and logged by web/server_errors.ServerErrors."""
+    return error_response(request, 500, "Something went wrong on our side. Please try again.")
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(PartnerUnavailable, _unavailable)
-    app.add_exception_handler(Exception, _bug)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(StarletteHTTPException, _http)
