@@ -482,6 +482,7 @@ class Server:
             "WAYLINE_SECRET_KEY": secrets.token_urlsafe(32),
             "WAYLINE_JOURNEYS_DIR": str(ROOT / "journeys"),
             "WAYLINE_LOG_LEVEL": log_level,
+            "WAYLINE_RATE_LIMITS": "off",  # the benchmark is the script the limits stop
         }
         if database_url:
             self.env["WAYLINE_DATABASE_URL"] = database_url

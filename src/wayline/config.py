@@ -72,6 +72,36 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(32, ge=1, le=256, description="Effects run at once.")
 
+    # Limits on abuse (web/rate_limits.py, web/connections.py; docs/operations.md says why
+    # these numbers). Each rate is in the `limits` notation: "10/minute", "60/minute;600/hour".
+    rate_limits: bool = Field(True, description="Per-client rate limits; off for load tests.")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where counts are kept: memory:// (one process) or redis://…"
+    )
+    rate_limit_sign_in: str = Field("10/minute", description="Sign-ins, per client address.")
+    rate_limit_journey_start: str = Field("20/hour", description="Journeys started, per client.")
+    rate_limit_step_writes: str = Field(
+        "60/minute;600/hour", description="Steps, drafts and sends, per client."
+    )
+    rate_limit_uploads: str = Field("20/minute;100/hour", description="Uploads, per client.")
+    trusted_proxies: str = Field(
+        "", description="Proxies whose X-Forwarded-For is believed (IPs or CIDRs, commas)."
+    )
+    file_replacements: int = Field(
+        5, ge=0, description="Files beyond a file field's maximum kept for replacing others."
+    )
+    header_timeout_seconds: float = Field(
+        10, gt=0, description="A connection that has not sent a whole request head is closed."
+    )
+    keep_alive_seconds: int = Field(5, ge=1, description="Idle keep-alive connections close.")
+    max_connections: int = Field(
+        1000, ge=1, description="Connections and requests at once; more are answered 503."
+    )
+    graceful_shutdown_seconds: int = Field(
+        20, ge=1, description="On stop, requests in flight get this long to finish."
+    )
+
+
     # The brand theme; colours are checked for contrast when the app starts.
     organisation: str = "Wayline Insurance"
     logo: Path | None = Field(None, description="An SVG or PNG logo file, served as /brand/logo.")

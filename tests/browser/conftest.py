@@ -59,6 +59,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         demo=True,
         secret_key=secrets.token_urlsafe(32),
         journeys_dir=REPO / "journeys",
+        rate_limits=False,  # one browser runs every test: limits have tests of their own
     )
     app = create_app(build(settings, migrate=True))
     port = _free_port()

@@ -36,6 +36,8 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
             "demo": True,
             "secret_key": "test",
             "journeys_dir": JOURNEYS_DIR,
+            # One TestClient makes many requests: limits are on only in the tests of limits.
+            "rate_limits": False,
         }
         values.update(overrides)
         return Settings(**values)

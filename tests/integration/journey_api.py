@@ -340,6 +340,7 @@ def server_env(home: Path, database_url: str, **extra: str) -> dict[str, str]:
         WAYLINE_SECRET_KEY="x",
         WAYLINE_DATABASE_URL=database_url,
         WAYLINE_JOURNEYS_DIR=str(JOURNEYS_DIR),
+        WAYLINE_RATE_LIMITS="off",  # limits have tests of their own
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

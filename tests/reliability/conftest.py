@@ -71,6 +71,7 @@ def make_components(home: Path, connectors: Path) -> Iterator[Callable[..., Comp
             "secret_key": "reliability",
             "journeys_dir": JOURNEYS_DIR,
             "connectors": connectors,
+            "rate_limits": False,
         }
         values.update(overrides)
         components = build(Settings(**values), migrate=True)

@@ -8,12 +8,13 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import insert
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wayline.bootstrap import Components, demo_secret
 from wayline.documents.pipeline import DocumentPipeline, Limits
 from wayline.identity.sessions import SessionPolicy, SessionService
 from wayline.runtime import tables
-from wayline.web import docs, health, problems
+from wayline.web import docs, health, problems, rate_limits
 from wayline.web.api import demo, documents, journeys
 from wayline.web.auth import Sessions
 from wayline.web.cookies import CookieNames
@@ -81,12 +82,17 @@ def create_app(components: Components) -> FastAPI:
         limit=settings.max_body_bytes,
         routes=[(API_UPLOAD, upload + ENVELOPE), (PAGE_STEP, pages.MAX_FILES * upload + ENVELOPE)],
     )
+    # Inside the origin check: a cross-site request does not use up its victim's budget.
+    rate_limits.install(app, settings)
     # Outside the body limit: a cross-origin state change is refused before its body is read.
     app.add_middleware(SameOrigin, public_url=settings.public_url)
     # Inside the headers and the request id, outside the rest: every 500 carries both.
     app.add_middleware(ServerErrors, respond=problems.server_error)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
+    if settings.trusted_proxies:
+        # Outermost: the client address every later part sees is the one the proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 
