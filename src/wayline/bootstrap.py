@@ -16,6 +16,7 @@ from wayline.connectors.sources import DataSource, demo_sources
 from wayline.documents.scanner import NoScanner, Scanner, scanner_from_url
 from wayline.documents.storage import Storage, storage_from_url
 from wayline.journeys.loader import Journey, load_directory
+from wayline.runtime import effects
 from wayline.runtime import store as store_functions
 from wayline.runtime.catalog import Catalog
 from wayline.runtime.clock import Clock, SystemClock
@@ -55,7 +56,6 @@ class Components:
                 self.partners,
                 public_url=self.settings.public_url,
                 operations_email=self.settings.operations_email,
-                last_attempt=attempts,
             ).handlers()
         return Worker(
             self.store,
@@ -65,6 +65,7 @@ class Components:
             base_delay=base_delay,
             concurrency=self.settings.worker_concurrency,
             lease=self.settings.effect_lease_seconds,
+            max_age=self.settings.effect_max_age,
         )
 
 
@@ -78,7 +79,8 @@ def build(
 ) -> Components:
     """Load definitions (refusing to start on any error), open the store, register versions,
     and connect the partners (the in-process demo dataset when none are configured)."""
-    journeys = load_directory(settings.journeys_dir)
+    # A definition whose effects no handler runs is refused, as `journeys validate` does.
+    journeys = load_directory(settings.journeys_dir, effect_kinds=effects.KINDS)
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url())
     if migrate:

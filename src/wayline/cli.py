@@ -322,9 +322,10 @@ def journeys_validate(
 ) -> None:
     """Check definitions; print every error with its file and line; exit 1 on any error."""
     from wayline.journeys.loader import check_path
+    from wayline.runtime.effects import KINDS
 
     target = path or _settings().journeys_dir
-    journeys, found = check_path(target)
+    journeys, found = check_path(target, effect_kinds=KINDS)
     for error in found:
         errors.print(str(error), markup=False, highlight=False)
     if found:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -69,6 +70,13 @@ class Settings(BaseSettings):
     effect_max_attempts: int = Field(8, ge=1)
     effect_lease_seconds: float = Field(
         60, gt=0, description="How long a claimed effect is a worker's before others retry it."
+    )
+    effect_max_age: timedelta = Field(
+        timedelta(hours=24),
+        gt=timedelta(0),
+        description="An effect still failing this long after its first attempt is "
+        "dead-lettered (seconds, or ISO 8601 like PT24H), even while its partner's breaker "
+        "postpones it.",
     )
     worker_concurrency: int = Field(32, ge=1, le=256, description="Effects run at once.")
 

@@ -489,3 +489,58 @@ def test_a_rule_that_does_not_fit_its_field_type_is_an_error(tmp_path: Path):
     error = only_error(write(tmp_path, text))
     assert error.line == line_of(text, "- rule: not_future")
     assert "rule 'not_future' does not apply to a text field (it applies to date)" in error.message
+
+
+# --- what the customer may be told; effects something can run ----------------------------------
+
+STAFF_CHECK = """\
+checks:
+  - name: bureau
+    title: Fraud bureau
+    audience: staff
+    passes: "true"
+    reason: A marker
+"""
+
+
+def test_a_staff_check_cannot_warn_the_customer(tmp_path: Path):
+    text = MINIMAL + STAFF_CHECK + "    on_fail: warn\n"
+    error = only_error(write(tmp_path, text))
+    assert error.line == line_of(text, "- name: bureau")
+    assert "a staff check cannot use on_fail: warn" in error.message
+
+
+def test_a_customer_reason_that_reads_a_staff_check_is_an_error(tmp_path: Path):
+    text = MINIMAL + STAFF_CHECK + (
+        "decision:\n  outcomes:\n    - outcome: referred\n      reasons:\n"
+        "        - when: has(checks.bureau.unavailable)\n"
+        "          reason: We could not make every check\n"
+        "        - when: checks.bureau.passed == false\n"
+        "          reason: The bureau has a marker\n"
+        "  otherwise: approved\n"
+    )
+    error = only_error(write(tmp_path, text))
+    assert error.line == line_of(text, "- when: checks.bureau.passed == false")
+    assert "would tell the customer about the staff check 'bureau'" in error.message
+    fixed = text.replace(
+        "reason: The bureau has a marker\n",
+        "reason: The bureau has a marker\n          audience: staff\n",
+    )
+    journeys, errors = check_directory(write(tmp_path, fixed))
+    assert errors == [] and "tiny" in journeys
+
+
+def test_an_effect_kind_no_handler_runs_is_an_error_on_its_line(tmp_path: Path):
+    text = MINIMAL + "effects:\n  - kind: notify_partner\n    at: submitted\n"
+    folder = write(tmp_path, text)
+    assert check_directory(folder)[1] == []  # the journeys package alone cannot know
+    journeys, errors = check_directory(folder, effect_kinds={"notify", "payout"})
+    assert journeys == {}
+    assert [(e.file, e.line) for e in errors] == [
+        ("journeys/broken.yaml", line_of(text, "kind: notify_partner"))
+    ]
+    assert errors[0].message == (
+        "no handler runs effects of kind 'notify_partner' (known: notify, payout)"
+    )
+    with pytest.raises(DefinitionErrors):
+        load_directory(folder, effect_kinds={"notify"})

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from wayline.journeys import engine, outcomes
 from wayline.journeys.engine import Status
+from wayline.runtime import presenter
 
 
 def checked_at_policy(shell, state):
@@ -159,3 +160,146 @@ def test_notifications_fill_only_their_placeholders(shell):
     assert "Dear Alex Morgan" in email["body"] and "https://example.test/status" in email["body"]
     sms = next(m for m in messages if m["channel"] == "sms")
     assert sms["to"] == "+44 7700 900001"
+
+
+# --- a partner that could not answer is never a verdict ------------------------------------------
+
+PAYEE_DOWN = "We could not check the account name just now. We will check it before we pay you."
+MISMATCH = "does not match the name on that account"
+
+
+def payee_answered(shell, state, value=None, error=None):
+    """The step check's data as the runtime records it: the provider's answer, or a failure."""
+    params = {
+        "name": state.answers["account_holder"],
+        "sort_code": state.answers["sort_code"],
+        "account_number": state.answers["account_number"],
+    }
+    return engine.record_data(state, "confirm_payee", params, value, shell.now, error=error)
+
+
+def sams_claim_with_the_payee_check(shell, value=None, error=None):
+    state = payee_answered(shell, glass_cash_claim(shell, "sam"), value, error)
+    state, events = outcomes.run_checks(shell.journey, state, "step:payment-details", shell.now)
+    return state, events
+
+
+def test_a_payee_check_the_provider_could_not_make_is_unavailable_not_a_mismatch(shell):
+    state, events = sams_claim_with_the_payee_check(shell, error="unavailable")
+    result = state.checks["confirmation_of_payee"]
+    assert (result["status"], result["passed"], result["unavailable"]) == (
+        "unavailable",
+        None,
+        True,
+    )
+    assert result["reason"] == PAYEE_DOWN
+    assert MISMATCH not in str(state.checks)
+    assert events[-1].data == {
+        "check": "confirmation_of_payee",
+        "status": "unavailable",
+        "passed": None,
+    }
+    assert presenter.step_warnings(shell.journey, state, "payment-details") == [PAYEE_DOWN]
+
+
+def test_a_real_mismatch_is_still_a_warning_with_its_reason(shell):
+    state, _ = sams_claim_with_the_payee_check(shell, value={"result": "no_match"})
+    assert state.checks["confirmation_of_payee"]["status"] == "failed"
+    [warning] = presenter.step_warnings(shell.journey, state, "payment-details")
+    assert MISMATCH in warning
+
+
+def test_the_payee_is_checked_again_after_sending_and_only_then_paid(shell):
+    state, _ = sams_claim_with_the_payee_check(shell, error="unavailable")
+    state = with_checks_data(shell, sent(shell, state))
+    # The run_checks effect asks for the payee check again: it is owed.
+    needs = outcomes.check_needs(shell.journey, state, "submitted", {}, shell.now, True)
+    assert "confirm_payee" in {need.source for need in needs}
+
+    back = payee_answered(shell, state, {"result": "match"})
+    decided = outcomes.complete_checks(shell.journey, back, shell.now)
+    assert decided.state.checks["confirmation_of_payee"]["status"] == "passed"
+    assert decided.state.outcome["outcome"] == "approved"
+    assert "payout" in [effect.kind for effect in decided.effects]
+
+
+def test_a_payee_still_unchecked_at_the_end_refers_the_claim_without_a_false_mismatch(shell):
+    state, _ = sams_claim_with_the_payee_check(shell, error="unavailable")
+    state = with_checks_data(shell, sent(shell, state))
+    decided = outcomes.complete_checks(shell.journey, state, shell.now).state
+    assert (decided.status, decided.outcome["outcome"]) == (Status.IN_REVIEW, "referred")
+    assert decided.outcome["reasons"] == [
+        "We could not check the name on the payment account, so a claims handler will check "
+        "it before we pay you"
+    ]
+    assert "did not match" not in str(decided.outcome)
+
+
+def test_a_check_that_ends_the_journey_never_ends_it_when_its_partner_is_down(shell):
+    # customer_status ends the claim when it fails; declared `unknown` when unavailable, a
+    # policy system that is down must still not end it with "we could not find your policy".
+    checks = [
+        check.model_copy(update={"unavailable": "unknown"})
+        if check.name == "customer_status"
+        else check
+        for check in shell.journey.definition.checks
+    ]
+    journey = replace(
+        shell.journey,
+        definition=shell.journey.definition.model_copy(update={"checks": checks}),
+    )
+    down = engine.record_data(
+        shell.start("alex"), "policies", {}, None, shell.now, error="unavailable"
+    )
+    typed = {"policy_number": "MTR-999999"}
+    submitted = engine.submit_step(journey, down, "policy", typed, shell.now)
+    outcome = outcomes.after_step(journey, submitted, "policy", shell.now)
+    assert outcome.state.status == Status.IN_PROGRESS
+    assert outcome.state.outcome is None
+    assert outcome.state.checks["customer_status"]["status"] == "unavailable"
+    assert "could not find that policy" not in str(outcome.state.checks)
+
+
+def test_a_result_stored_before_statuses_reads_as_before():
+    assert outcomes.failed({"passed": False, "reason": "x"}) is True
+    assert outcomes.failed({"passed": False, "unavailable": True}) is False  # partner down
+    assert outcomes.failed({"passed": True}) is False
+    assert outcomes.failed(None) is False
+
+
+# --- what the customer is told about fraud and risk ---------------------------------------------
+
+FRAUD_WORDS = ("fraud", "risk", "marker", "photo shows", "sign of")
+
+
+def jordan_referred(shell, **checks_data):
+    base = sent(shell, glass_cash_claim(shell, "jordan"), reference="CLM-JRD001")
+    marked = with_checks_data(shell, base, **checks_data)
+    return outcomes.complete_checks(shell.journey, marked, shell.now)
+
+
+def test_a_fraud_referral_tells_the_customer_only_the_neutral_reason_by_email_and_sms(shell):
+    outcome = jordan_referred(shell, fraud={"claims_last_two_years": 3, "risk_marker": "high"})
+    # Staff keep the reason in the state and the event.
+    assert outcome.state.outcome["reasons"] == [
+        "The fraud bureau holds a risk marker that a claims handler needs to review"
+    ]
+    decision = next(e for e in outcome.events if e.type == "decision.made")
+    assert "fraud bureau" in decision.data["reasons"][0]
+    messages = outcomes.render_notification(
+        shell.journey, outcome.state, "decision", "https://example.test/status"
+    )
+    assert {m["channel"] for m in messages} == {"email", "sms"}
+    email = next(m for m in messages if m["channel"] == "email")
+    assert "We need to look at your claim more closely" in email["body"]
+    for message in messages:
+        text = f"{message.get('subject') or ''} {message['body']}".lower()
+        assert not [word for word in FRAUD_WORDS if word in text], text
+
+
+def test_a_photo_signal_referral_tells_the_customer_only_the_neutral_reason(shell):
+    outcome = jordan_referred(shell, photos={"high": 1})
+    assert "A photo shows a sign of fraud" in outcome.state.outcome["reasons"][0]
+    view = presenter.present(shell.journey, outcome.state, 3, [], shell.now)
+    assert view["outcome"]["reasons"] == ["We need to look at your claim more closely"]
+    assert "photo_signals" not in view["checks"] and "fraud_bureau" not in view["checks"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,8 @@ RULE_TYPES = {
     "min_items": _COUNTED,
     "max_items": _COUNTED,
 }
+# `checks.NAME` or `checks.NAME.member` in a CEL expression.
+_CHECK_READ = re.compile(r"(?<![\w.])checks\s*\.\s*([a-z][a-z0-9_]*)(?:\s*\.\s*([a-z_]+))?")
 
 
 @dataclass(frozen=True)
@@ -310,7 +314,10 @@ def _parse(path: Path, root: Path, model: type) -> tuple[Any, Any]:
 
 
 def _load_journey(
-    path: Path, root: Path, fragments: dict[str, list[StepSpec]]
+    path: Path,
+    root: Path,
+    fragments: dict[str, list[StepSpec]],
+    effect_kinds: Collection[str] | None = None,
 ) -> tuple[Journey | None, list[DefinitionError]]:
     file, parsed = _parse(path, root, JourneyDefinition)
     if isinstance(parsed, list):
@@ -339,6 +346,12 @@ def _load_journey(
         checker.expression(("effects", index, "when"), effect.when)
         if effect.at.startswith("step:") and effect.at[5:] not in {s.name for s in steps}:
             checker.error(("effects", index, "at"), f"no step named '{effect.at[5:]}'")
+        if effect_kinds is not None and effect.kind not in effect_kinds:
+            known = ", ".join(sorted(effect_kinds)) or "none"
+            checker.error(
+                ("effects", index, "kind"),
+                f"no handler runs effects of kind '{effect.kind}' (known: {known})",
+            )
     if checker.errors:
         return None, checker.errors
     resolved = definition.model_copy(update={"steps": steps})
@@ -356,10 +369,18 @@ def _check_outcomes(checker: _Checker, definition: JourneyDefinition, steps: set
         if check.at.startswith("step:") and check.at[5:] not in steps:
             checker.error((*where, "at"), f"no step named '{check.at[5:]}'")
     if definition.decision:
+        staff = {check.name for check in definition.checks if check.audience == "staff"}
         for index, outcome in enumerate(definition.decision.outcomes):
             for number, reason in enumerate(outcome.reasons):
-                where = ("decision", "outcomes", index, "reasons", number, "when")
-                checker.expression(where, reason.when)
+                where = ("decision", "outcomes", index, "reasons", number)
+                checker.expression((*where, "when"), reason.when)
+                told = _staff_checks_told(reason.when, staff) if reason.audience != "staff" else []
+                for name in told:
+                    checker.error(
+                        where,
+                        f"this reason would tell the customer about the staff check '{name}': "
+                        "give it audience: staff",
+                    )
     for index, effect in enumerate(definition.effects):
         template = effect.params.get("template")
         if effect.kind == "notify" and template not in definition.notifications:
@@ -368,6 +389,18 @@ def _check_outcomes(checker: _Checker, definition: JourneyDefinition, steps: set
                 ("effects", index, "params"),
                 f"no notification template '{template}' (known: {known})",
             )
+
+
+def _staff_checks_told(condition: str, staff: set[str]) -> list[str]:
+    """The staff checks whose result a condition reads. Whether a check could be made at all
+    (`.unavailable`) is not a fraud or risk finding, so it may be told."""
+    return sorted(
+        {
+            name
+            for name, member in _CHECK_READ.findall(condition)
+            if name in staff and member != "unavailable"
+        }
+    )
 
 
 def _check_unique_names(
@@ -388,18 +421,24 @@ def _check_unique_names(
             field_names.add(spec.name)
 
 
-def load_directory(directory: Path) -> dict[str, Journey]:
+def load_directory(
+    directory: Path, effect_kinds: Collection[str] | None = None
+) -> dict[str, Journey]:
     """Load every journey in a folder (fragments from its fragments/ subfolder).
 
+    `effect_kinds`, when given, are the kinds of effect something can run: a definition that
+    declares any other is an error (the journeys package cannot know the runtime's handlers).
     Raises DefinitionErrors listing every problem in every file when any is wrong.
     """
-    journeys, errors = check_directory(directory)
+    journeys, errors = check_directory(directory, effect_kinds)
     if errors:
         raise DefinitionErrors(errors)
     return journeys
 
 
-def check_directory(directory: Path) -> tuple[dict[str, Journey], list[DefinitionError]]:
+def check_directory(
+    directory: Path, effect_kinds: Collection[str] | None = None
+) -> tuple[dict[str, Journey], list[DefinitionError]]:
     directory = Path(directory)
     root = directory.parent
     if not directory.is_dir():
@@ -407,7 +446,7 @@ def check_directory(directory: Path) -> tuple[dict[str, Journey], list[Definitio
     fragments, errors = _load_fragments(directory / "fragments", root)
     journeys: dict[str, Journey] = {}
     for path in sorted(directory.glob("*.y*ml")):
-        journey, found = _load_journey(path, root, fragments)
+        journey, found = _load_journey(path, root, fragments, effect_kinds)
         errors.extend(found)
         if journey is None:
             continue
@@ -419,14 +458,17 @@ def check_directory(directory: Path) -> tuple[dict[str, Journey], list[Definitio
     return journeys, errors
 
 
-def check_path(path: Path) -> tuple[dict[str, Journey], list[DefinitionError]]:
-    """Check a folder of definitions, or a single definition file beside its fragments/."""
+def check_path(
+    path: Path, effect_kinds: Collection[str] | None = None
+) -> tuple[dict[str, Journey], list[DefinitionError]]:
+    """Check a folder of definitions, or a single definition file beside its fragments/
+    (`effect_kinds` as for load_directory)."""
     path = Path(path)
     if path.is_dir():
-        return check_directory(path)
+        return check_directory(path, effect_kinds)
     if not path.exists():
         return {}, [DefinitionError(str(path), 0, "no such file")]
     fragments, errors = _load_fragments(path.parent / "fragments", path.parent.parent)
-    journey, found = _load_journey(path, path.parent.parent, fragments)
+    journey, found = _load_journey(path, path.parent.parent, fragments, effect_kinds)
     errors.extend(found)
     return ({journey.name: journey} if journey else {}), errors

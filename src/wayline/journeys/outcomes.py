@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from wayline.journeys import engine
+from wayline.journeys import disclosure, engine
 from wayline.journeys.engine import (
     DataNeed,
     Event,
@@ -34,11 +34,29 @@ DEADLINE_BREACHED = "deadline.breached"
 # --- checks ----------------------------------------------------------------------------------
 
 
+SUBMITTED = "submitted"
+PASSED, FAILED, UNAVAILABLE = "passed", "failed", "unavailable"
+
+
 def checks_at(
     journey: Journey, state: JourneyState, trigger: str, answers: dict, now: datetime
 ) -> list[Check]:
+    """The checks to make at `trigger` whose conditions hold. After submission these include
+    the checks made at a step whose source could not answer then: "we could not check" is
+    never the last word on a claim (the payee's name is checked before we pay)."""
     scope = engine.context(journey, state, {**state.answers, **answers}, now)
-    return [c for c in journey.definition.checks if c.at == trigger and holds(c.when, scope)]
+    return [
+        c
+        for c in journey.definition.checks
+        if _due(c, state, trigger) and holds(c.when, scope)
+    ]
+
+
+def _due(check: Check, state: JourneyState, trigger: str) -> bool:
+    if check.at == trigger:
+        return True
+    owed = state.checks.get(check.name, {}).get(UNAVAILABLE)
+    return trigger == SUBMITTED and bool(owed)
 
 
 def check_needs(
@@ -67,23 +85,61 @@ def check_needs(
 def run_checks(
     journey: Journey, state: JourneyState, trigger: str, now: datetime
 ) -> tuple[JourneyState, list[Event]]:
-    """Evaluate the checks at `trigger` with the data the state holds; one event each."""
+    """Evaluate the checks at `trigger` with the data the state holds; one event each.
+
+    Each result has a `status`: passed, failed (with the check's reason and on_fail), or
+    unavailable when its source could not answer. Unavailable is never a failure: it carries
+    the check's `unavailable_reason`, not its failure reason, and `passed` is true only when
+    the check declares `unavailable: pass` (null otherwise, so `passed == false` rules do not
+    fire on a partner that was down)."""
     results = dict(state.checks)
     events = []
     scope = engine.context(journey, state, state.answers, now)
     for check in checks_at(journey, state, trigger, {}, now):
         entry = state.data.get(check.source or "", {})
-        unavailable = check.source is not None and (entry.get("error") or "value" not in entry)
-        passed = check.unavailable == "pass" if unavailable else holds(check.passes, scope)
-        result = {"passed": passed, "title": check.title, "at": now.isoformat()}
-        if unavailable:
-            result["unavailable"] = True
-        if not passed:
-            result["reason"] = check.reason
-            result["on_fail"] = check.on_fail
+        if check.source is not None and (entry.get("error") or "value" not in entry):
+            result = _unavailable(check, now)
+        else:
+            result = _result(check, holds(check.passes, scope), now)
         results[check.name] = result
-        events.append(Event(CHECK_COMPLETED, now, data={"check": check.name, "passed": passed}))
+        data = {"check": check.name, "status": result["status"], "passed": result["passed"]}
+        events.append(Event(CHECK_COMPLETED, now, data=data))
     return replace(state, checks=results), events
+
+
+def _result(check: Check, passed: bool, now: datetime) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "status": PASSED if passed else FAILED,
+        "passed": passed,
+        "title": check.title,
+        "at": now.isoformat(),
+    }
+    if not passed:
+        result["reason"] = check.reason
+        result["on_fail"] = check.on_fail
+    return result
+
+
+def _unavailable(check: Check, now: datetime) -> dict[str, Any]:
+    return {
+        "status": UNAVAILABLE,
+        "passed": True if check.unavailable == "pass" else None,
+        UNAVAILABLE: True,
+        "title": check.title,
+        "at": now.isoformat(),
+        "reason": check.unavailable_reason,
+    }
+
+
+def failed(result: dict[str, Any] | None) -> bool:
+    """Whether a check result is a failure: its partner answered and the check did not pass
+    (results stored before `status` existed say `passed: false`, with `unavailable` when it
+    was the partner that could not answer)."""
+    if not result:
+        return False
+    if "status" in result:
+        return bool(result["status"] == FAILED)
+    return result.get("passed") is False and not result.get(UNAVAILABLE)
 
 
 def after_step(journey: Journey, submitted: Outcome, step: str, now: datetime) -> Outcome:
@@ -109,9 +165,10 @@ def after_step(journey: Journey, submitted: Outcome, step: str, now: datetime) -
 
 
 def ended_by_check(journey: Journey, state: JourneyState) -> Check | None:
+    """The first check with on_fail: end that failed (one that could not be made never ends
+    the journey)."""
     for check in journey.definition.checks:
-        result = state.checks.get(check.name)
-        if result and not result["passed"] and check.on_fail == "end":
+        if check.on_fail == "end" and failed(state.checks.get(check.name)):
             return check
     return None
 
@@ -124,7 +181,7 @@ def complete_checks(journey: Journey, state: JourneyState, now: datetime) -> Out
     decision, then the effects the decision causes."""
     if state.status != Status.SUBMITTED:
         raise NotAvailable(f"A journey that is {state.status.value} is not waiting for checks")
-    state, events = run_checks(journey, state, "submitted", now)
+    state, events = run_checks(journey, state, SUBMITTED, now)
     decision = decide(journey, state, now)
     if decision is None:
         return Outcome(replace(state, updated_at=now), tuple(events))
@@ -247,7 +304,8 @@ def render_notification(
     if spec is None:
         raise LookupError(f"no notification template '{template}'")
     customer = state.data.get("customer", {}).get("value") or {}
-    outcome = state.outcome or {}
+    # Messages go to the customer: only the reasons they may read (never fraud or risk).
+    outcome = disclosure.customer_outcome(journey, state.outcome) or {}
     payments = list(state.payments.values())
     values = {
         "name": customer.get("name", "customer"),

@@ -216,6 +216,9 @@ class Declaration(Strict):
     button: str = "Send"
 
 
+# Who may be told of a check or a reason: the customer, or staff only (fraud and risk).
+Told = Literal["customer", "staff"]
+
 TRIGGER = r"^(submitted|decided|paid|step:[a-z][a-z0-9-]*)$"
 
 
@@ -252,7 +255,8 @@ class Check(Strict):
 
     `source` names a data source (a partner call) whose answer the check reads as
     `data.<source>`; `passes` is CEL over answers and data. A check that does not pass either
-    lets the journey go on (`warn`, shown to the customer) or ends it with `outcome`.
+    lets the journey go on (`warn`, shown to the customer) or ends it with `outcome`. A check
+    whose source could not answer is `unavailable`: never a failure, so never a false verdict.
     """
 
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -267,20 +271,50 @@ class Check(Strict):
     outcome: Annotated[str, Field(pattern=NAME_PATTERN)] | None = Field(
         None, description="For on_fail: end, the outcome the journey ends with."
     )
-    unavailable: Literal["pass", "fail"] = Field(
-        "fail", description="When the source cannot answer: treat the check as passed or not."
+    unavailable: Literal["pass", "unknown"] = Field(
+        "unknown",
+        description="When the source cannot answer, the check is `unavailable`, never failed: "
+        "its reason is not given and on_fail does not apply. `pass` counts it as passed "
+        "(checks.NAME.passed is true), `unknown` as neither (passed is null). Either way "
+        "checks.NAME.unavailable is true, and a check made at a step is made again after "
+        "submission. (`fail`, its former name, reads as `unknown`.)",
     )
+    unavailable_reason: str = Field(
+        "We could not complete a check just now. We will complete it before we decide.",
+        description="What the customer is told when the source could not answer.",
+    )
+    audience: Told = Field(
+        "customer",
+        description="Who may learn of the check: `staff` for fraud and risk checks, which "
+        "are never shown to the customer (telling them would be tipping off).",
+    )
+
+    @field_validator("unavailable", mode="before")
+    @classmethod
+    def _former_name(cls, value: Any) -> Any:
+        # Versions stored before `unknown` say `fail`; a journey in flight must still load.
+        return "unknown" if value == "fail" else value
 
     @model_validator(mode="after")
     def _end_needs_outcome(self) -> Check:
         if self.on_fail == "end" and not self.outcome:
             raise ValueError("a check with on_fail: end needs an outcome")
+        if self.audience == "staff" and self.on_fail != "continue":
+            raise ValueError(
+                f"a staff check cannot use on_fail: {self.on_fail}: that tells the customer; "
+                "use on_fail: continue and a decision reason with audience: staff"
+            )
         return self
 
 
 class Reason(Strict):
     when: str = Field(description="CEL: the reason applies when true.")
     reason: str = Field(description="The reason in words the customer and staff understand.")
+    audience: Told = Field(
+        "customer",
+        description="`staff` for a reason the customer must not be told (fraud, risk): they "
+        "see the decision's neutral_reason instead; staff see every reason.",
+    )
 
 
 class Outcome(Strict):
@@ -296,6 +330,10 @@ class Decision(Strict):
     outcomes: list[Outcome] = Field(min_length=1)
     otherwise: Annotated[str, Field(pattern=NAME_PATTERN)]
     otherwise_reason: str = "Everything we checked was in order"
+    neutral_reason: str = Field(
+        "We need to look at this more closely",
+        description="What the customer is told when every reason that applied is for staff.",
+    )
 
 
 class MessageTemplate(Strict):

@@ -2,11 +2,17 @@
 
 A handler calls partners with the effect's idempotency key (so a repeat takes effect once),
 then feeds what they answered back to the engine as a command on the journey. A handler that
-raises is retried by the worker with backoff, and dead-lettered after its last attempt.
+raises is retried by the worker with backoff, and dead-lettered after its last attempt or
+once it is older than the maximum age.
+
+`KINDS` is the registry: the kinds of effect a handler exists for. Definitions are checked
+against it (`wayline journeys validate`, and at start), so a journey cannot queue work that
+nothing would ever run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +35,18 @@ DEADLINE_BREACHES = Counter(
 )
 BOOKING_MADE = "booking.made"
 
+_registry: dict[str, str] = {}  # kind → the EffectHandlers method that runs it
+
+
+def handles(kind: str) -> Callable[[Callable], Callable]:
+    """Register an EffectHandlers method as the handler of one kind of effect."""
+
+    def register(method: Callable) -> Callable:
+        _registry[kind] = method.__name__
+        return method
+
+    return register
+
 
 class EffectHandlers:
     def __init__(
@@ -38,27 +56,22 @@ class EffectHandlers:
         *,
         public_url: str,
         operations_email: str,
-        last_attempt: int,
     ):
         self.service = service
         self.partners = partners
         self.public_url = public_url.rstrip("/")
         self.operations_email = operations_email
-        self.last_attempt = last_attempt
 
     def handlers(self) -> dict[str, Handler]:
-        return {
-            "run_checks": self.run_checks,
-            "notify": self.notify,
-            "payout": self.payout,
-            "book_repairer": self.book_repairer,
-            "deadline": self.deadline,
-        }
+        """Every registered kind with its handler, bound to these partners."""
+        return {kind: getattr(self, method) for kind, method in _registry.items()}
 
+    @handles("run_checks")
     def run_checks(self, effect: Effect) -> None:
         """Fetch what the submitted journey's checks need, then check and decide. Until the
-        last attempt a partner that cannot answer means "try again later"; on the last, each
-        check's `unavailable` rule applies, so no claim waits for ever."""
+        effect's final run (its last attempt, or once it reached the maximum age) a partner
+        that cannot answer means "try again later"; on the final run each check is recorded
+        as unavailable, so no claim waits for ever (the decision refers it)."""
 
         journey, state = self.service.system_state(effect.journey_id)
         assessed = None
@@ -74,9 +87,9 @@ class EffectHandlers:
                 state = engine.record_data(state, photos.SOURCE, {}, assessed, now)
             return outcomes.complete_checks(journey, state, now)
 
-        strict = effect.attempts < self.last_attempt
-        self.service.apply(effect.journey_id, command, needs, strict=strict)
+        self.service.apply(effect.journey_id, command, needs, strict=not effect.final)
 
+    @handles("notify")
     def notify(self, effect: Effect) -> None:
         template = effect.params["template"]
         journey, state = self.service.system_state(effect.journey_id)
@@ -104,6 +117,7 @@ class EffectHandlers:
         if sent:
             self.service.apply(effect.journey_id, command)
 
+    @handles("payout")
     def payout(self, effect: Effect) -> None:
         journey, state = self.service.system_state(effect.journey_id)
         if effect.key in state.payments:
@@ -120,6 +134,7 @@ class EffectHandlers:
         self.service.apply(effect.journey_id, command)
         log.info("payment.sent", journey_id=effect.journey_id, payout_id=payout.payout_id)
 
+    @handles("book_repairer")
     def book_repairer(self, effect: Effect) -> None:
         journey, state = self.service.system_state(effect.journey_id)
         body = {
@@ -137,6 +152,7 @@ class EffectHandlers:
 
         self.service.apply(effect.journey_id, command)
 
+    @handles("deadline")
     def deadline(self, effect: Effect) -> None:
         """A deadline's timer: if what the customer is owed is not done, count the breach
         and escalate it to the operations team (the escalation is sent again, under the same
@@ -152,7 +168,7 @@ class EffectHandlers:
             return outcome
 
         self.service.apply(effect.journey_id, command)
-        _, state = self.service.system_state(effect.journey_id)
+        journey, state = self.service.system_state(effect.journey_id)
         if newly:
             DEADLINE_BREACHES.labels(newly[0], effect.params["kind"]).inc()
             log.error(
@@ -162,13 +178,15 @@ class EffectHandlers:
                 due=effect.params.get("due"),
             )
         if outcomes.breached(state, effect.key):
+            # The team finds a claim by its reference (CLM-7KQ2MD), not by an internal id.
+            reference = state.reference or f"journey {effect.journey_id}"
             self.partners.send_message(
                 f"{effect.key}:escalation",
                 "email",
                 self.operations_email,
-                f"A {effect.params['kind']} for journey {effect.journey_id} was due by "
+                f"A {effect.params['kind']} for {reference} ({journey.title}) was due by "
                 f"{effect.params.get('due')} and has not been made. Please investigate.",
-                "Deadline missed: action needed",
+                f"Deadline missed on {reference}: action needed",
             )
 
 
@@ -178,3 +196,6 @@ def _registration(state: JourneyState) -> str:
         if policy.get("policy_number") == state.answers.get("policy_number"):
             return str(policy.get("registration", ""))
     return ""
+
+
+KINDS: frozenset[str] = frozenset(_registry)

@@ -1,11 +1,16 @@
-"""The journey as clients see it: the API body, also what the pages render from."""
+"""The journey as clients see it: the API body, also what the pages render from.
+
+Clients are customers, so the view holds only what a customer may be told: checks and decision
+reasons declared for staff (fraud, risk) are left out or replaced by the neutral reason (see
+journeys/disclosure.py). Staff keep them in the stored state and events.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from wayline.journeys import engine
+from wayline.journeys import disclosure, engine, outcomes
 from wayline.journeys.engine import CHECK_ANSWERS, JourneyState
 from wayline.journeys.expressions import holds
 from wayline.journeys.loader import Journey
@@ -32,15 +37,32 @@ def present(
         "created_at": state.created_at.isoformat(),
         "updated_at": state.updated_at.isoformat(),
         "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
-        "checks": {
-            name: {k: v for k, v in result.items() if k != "at"}
-            for name, result in state.checks.items()
-        },
-        "outcome": state.outcome,
+        "checks": disclosure.customer_check_results(journey, state.checks),
+        "outcome": disclosure.customer_outcome(journey, state.outcome),
         "events": [
-            {key: e[key] for key in ("type", "at", "step", "data") if key in e} for e in events
+            {key: e[key] for key in ("type", "at", "step", "data") if key in e}
+            for e in disclosure.customer_events(journey, events)
         ],
     }
+
+
+def step_warnings(journey: Journey, state: JourneyState, step: str) -> list[str]:
+    """What the customer is told about a step's `on_fail: warn` checks: the reason of one that
+    failed, or that it could not be made just now (a partner down is not a mismatch)."""
+    shown = disclosure.customer_checks(journey)
+    warnings = []
+    for check in journey.definition.checks:
+        result = state.checks.get(check.name)
+        if (
+            result
+            and check.name in shown
+            and check.at == f"step:{step}"
+            and check.on_fail == "warn"
+            and (outcomes.failed(result) or result.get(outcomes.UNAVAILABLE))
+            and result.get("reason")
+        ):
+            warnings.append(str(result["reason"]))
+    return warnings
 
 
 def present_steps(

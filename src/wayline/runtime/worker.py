@@ -2,8 +2,13 @@
 
 Effects run at least once; each carries an idempotency key so a partner applies it once. On
 PostgreSQL any number of workers claim work with FOR UPDATE SKIP LOCKED; on SQLite one worker
-runs (in the demo process). Handlers for each kind of effect (notify, pay, run checks) are
-registered by the partners issue; a kind with no handler waits in the queue, untouched.
+runs (in the demo process). Handlers for each kind of effect (notify, pay, run checks) are in
+runtime/effects.py; definitions naming a kind without one are refused when they load.
+
+No effect is retried for ever: it is dead-lettered, with the reason, after its last attempt
+or once its first attempt is older than the maximum age (WAYLINE_EFFECT_MAX_AGE). That holds
+for an effect whose partner stays down too, although the attempts an open circuit breaker
+postpones do not count.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -35,7 +40,11 @@ class Effect:
     kind: str
     key: str
     params: dict[str, Any]
-    attempts: int
+    attempts: int  # this run's attempt number, from 1
+    started_at: datetime | None = None  # when its first attempt started
+    # This run is its last chance (its last attempt, or it reached the maximum age): a handler
+    # with a way to finish without its partner (checks recorded as unavailable) takes it now.
+    final: bool = False
 
 
 Handler = Callable[[Effect], None]
@@ -58,6 +67,7 @@ _DUE = (
         _effect.params,
         _effect.attempts,
         _effect.available_at,
+        _effect.started_at,
     )
     .where(*_IS_DUE)
     .order_by(_effect.available_at)
@@ -97,6 +107,7 @@ _CLAIM_LOCKED = (
         _effect.params,
         (_effect.attempts - 1).label("attempts"),  # as they were before this claim
         _locked.c.available_at.label("available_at"),  # when it became due, not the new lease
+        _effect.started_at,
     )
 )
 _FINISH = update(tables.effects).where(_effect.id == bindparam("effect_id"))
@@ -113,11 +124,13 @@ class Worker:
         lease: float = 60.0,
         batch: int = 20,
         concurrency: int = 1,
+        max_age: timedelta | None = None,
     ):
         self.store = store
         self.clock = clock
         self.handlers = dict(handlers or {})
         self.max_attempts = max_attempts
+        self.max_age = max_age  # None: attempts alone end an effect
         self.base_delay = base_delay
         self.lease = timedelta(seconds=lease)
         self.batch = batch
@@ -190,7 +203,24 @@ class Worker:
             if row.attempts == 0:  # how long the first attempt waited after becoming due
                 waited = (now - aware(row.available_at)).total_seconds()  # type: ignore[operator]
                 metrics.EFFECT_START_DELAY.labels(row.kind).observe(max(waited, 0.0))
-        return [Effect(r.id, r.journey_id, r.kind, r.key, r.params, r.attempts + 1) for r in rows]
+        return [self._claimed(row, now) for row in rows]
+
+    def _claimed(self, row: Any, now: datetime) -> Effect:
+        started = aware(row.started_at) if row.started_at is not None else now
+        attempt = row.attempts + 1
+        return Effect(
+            row.id,
+            row.journey_id,
+            row.kind,
+            row.key,
+            row.params,
+            attempt,
+            started_at=started,
+            final=attempt >= self.max_attempts or self._too_old(started, now),
+        )
+
+    def _too_old(self, started: datetime | None, now: datetime) -> bool:
+        return self.max_age is not None and started is not None and now - started >= self.max_age
 
     def _run(self, effect: Effect) -> None:
         try:
@@ -203,21 +233,19 @@ class Worker:
         log.info("effect.done", journey_id=effect.journey_id, kind=effect.kind)
 
     def _failed(self, effect: Effect, error: Exception) -> None:
-        reason = f"{type(error).__name__}: {error}"[:500]
+        reason = f"{type(error).__name__}: {error}"
+        if self._too_old(effect.started_at, self.clock.now()):
+            # Checked before postponing: a partner that stays down must not keep an effect
+            # waiting for ever without trace.
+            age = _words(self.max_age)
+            self._dead(effect, error, f"still failing after the maximum age of {age}; {reason}")
+            return
         wait = getattr(error, "postpone_seconds", None)
         if wait is not None:
-            self._postpone(effect, reason, wait)
+            self._postpone(effect, reason[:500], wait)
             return
         if effect.attempts >= self.max_attempts:
-            self._finish(effect.id, status="dead", error=reason)
-            metrics.EFFECTS_RUN.labels(effect.kind, "dead").inc()
-            log.error(
-                "effect.dead",
-                journey_id=effect.journey_id,
-                kind=effect.kind,
-                attempts=effect.attempts,
-                error=type(error).__name__,
-            )
+            self._dead(effect, error, f"failed {effect.attempts} attempts; {reason}")
             return
         delay = self.base_delay * 2 ** (effect.attempts - 1) * random.uniform(0.5, 1.5)
         self._finish(
@@ -233,6 +261,19 @@ class Worker:
             kind=effect.kind,
             attempts=effect.attempts,
             error=type(error).__name__,
+        )
+
+    def _dead(self, effect: Effect, error: Exception, reason: str) -> None:
+        """Dead-letter an effect with why: `wayline effects list` shows it as its last error."""
+        self._finish(effect.id, status="dead", error=reason[:500])
+        metrics.EFFECTS_RUN.labels(effect.kind, "dead").inc()
+        log.error(
+            "effect.dead",
+            journey_id=effect.journey_id,
+            kind=effect.kind,
+            attempts=effect.attempts,
+            error=type(error).__name__,
+            reason=reason.split(";", 1)[0],
         )
 
     def _postpone(self, effect: Effect, reason: str, wait: float) -> None:
@@ -268,6 +309,16 @@ class Worker:
             values["available_at"] = available_at
         with self.store.write() as connection:
             connection.execute(_FINISH, {"effect_id": effect_id, **values})
+
+
+def _words(duration: timedelta | None) -> str:
+    """A duration as an operator reads it: 24 h, 90 min, 45 s."""
+    seconds = int(duration.total_seconds()) if duration is not None else 0
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds and seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
 
 
 class Wakeup:
@@ -330,7 +381,8 @@ class Wakeup:
 
 
 def retry_dead(store: Store, clock: Clock, effect_id: str | None = None) -> int:
-    """Put dead-lettered effects (one, or all) back in the queue."""
+    """Put dead-lettered effects (one, or all) back in the queue, with their attempts and
+    their age counted afresh."""
     e = tables.effects.c
     statement = update(tables.effects).where(e.status == "dead")
     if effect_id:
@@ -338,7 +390,11 @@ def retry_dead(store: Store, clock: Clock, effect_id: str | None = None) -> int:
     with store.write() as connection:
         result = connection.execute(
             statement.values(
-                status="pending", attempts=0, available_at=clock.now(), updated_at=clock.now()
+                status="pending",
+                attempts=0,
+                started_at=None,
+                available_at=clock.now(),
+                updated_at=clock.now(),
             )
         )
     return result.rowcount

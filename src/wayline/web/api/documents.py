@@ -4,7 +4,8 @@
   upload through the checks of documents.pipeline; 201 with the document, 422 with the reason
   when refused, 503 when the scanner could not look at it (the file is held, not usable);
 - GET /api/v1/journeys/{id}/documents: the journey's documents, oldest first;
-- GET /api/v1/journeys/{id}/documents/{doc}: one, with its evidence metadata and fraud signals;
+- GET /api/v1/journeys/{id}/documents/{doc}: one, with its evidence metadata (never its fraud
+  signals: those are for staff, and telling the customer would be tipping off);
 - GET /api/v1/journeys/{id}/documents/{doc}/content: the display copy of a photo (re-encoded,
   without metadata) or the PDF itself, always as an attachment.
 """
@@ -54,17 +55,14 @@ def list_documents(journey_id: str, customer: Customer, svc: Service) -> list[di
 @router.get(
     "/journeys/{journey_id}/documents/{document_id}",
     responses=ERRORS,
-    summary="One document, with its evidence metadata and fraud signals",
+    summary="One document, with its evidence metadata",
 )
 def get_document(
     journey_id: str, document_id: str, customer: Customer, svc: Service
 ) -> dict[str, Any]:
     record = svc.document(customer, journey_id, document_id)
-    return {
-        **_listed(journey_id, record),
-        "evidence": record["evidence"],
-        "signals": record["signals"],
-    }
+    # Not record["signals"]: photo fraud signals are for staff only (see docs/security.md).
+    return {**_listed(journey_id, record), "evidence": record["evidence"]}
 
 
 @router.get(
