@@ -14,7 +14,7 @@ from wayline.bootstrap import Components, demo_secret
 from wayline.documents.pipeline import DocumentPipeline, Limits
 from wayline.identity.sessions import SessionPolicy, SessionService
 from wayline.runtime import tables
-from wayline.web import docs, health, problems, rate_limits
+from wayline.web import docs, health, openapi, problems, rate_limits
 from wayline.web.api import demo, documents, journeys
 from wayline.web.auth import Sessions
 from wayline.web.cookies import CookieNames
@@ -69,6 +69,7 @@ def create_app(components: Components) -> FastAPI:
         app.include_router(demo.router)
     app.include_router(pages.router)
     docs.install(app)
+    openapi.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if settings.benchmark_endpoint:
         app.add_api_route("/bench/write", _bare_write, methods=["POST"], include_in_schema=False)

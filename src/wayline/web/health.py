@@ -25,7 +25,12 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="The process can serve: its database answers",
-    responses={503: {"description": "The database does not answer"}},
+    responses={
+        503: {
+            "description": "The database does not answer",
+            "content": {"application/json": {}},
+        }
+    },
 )
 def readyz(request: Request) -> JSONResponse:
     try:

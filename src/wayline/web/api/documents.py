@@ -41,7 +41,7 @@ def upload_document(
     customer: Customer,
     svc: Service,
     file: UploadFile,
-    field: Annotated[str, Form(max_length=100)],
+    field: Annotated[str, Form(min_length=1, max_length=100)],
 ) -> JSONResponse:
     document = accept_upload(request, svc, customer, journey_id, field, file)
     return JSONResponse(document, status_code=201)

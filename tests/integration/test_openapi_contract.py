@@ -1,0 +1,95 @@
+"""The OpenAPI document matches what the server does: schemathesis, every check enabled, run
+against /openapi.json of a real `wayline serve` (demo mode, a fresh SQLite database, rate
+limits off), signed in as a demo customer, with a bounded number of examples per operation.
+
+Two runs: the API signed in as Alex; then the demo sign-in itself, which ends the session it is
+called with (so it cannot share the first run's cookie)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from journey_api import ServerProcess, run_cli, server_env
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+# Enough to cover every operation's boundaries and invalid cases in a couple of minutes on a
+# small machine; a fixed seed so that a failure is the same on every run (set
+# WAYLINE_SCHEMATHESIS_SEED to explore further).
+MAX_EXAMPLES = "40"
+SEED = os.environ.get("WAYLINE_SCHEMATHESIS_SEED", "20261202")
+
+
+def _sign_in(base_url: str) -> tuple[dict[str, str], str]:
+    """Sign in as Alex and start a journey: the headers an API client sends (the session cookie,
+    and the CSRF cookie's value in X-CSRF-Token), and the journey's id."""
+    response = httpx.post(f"{base_url}/auth/demo", json={"customer": "alex"})
+    assert response.status_code == 204, response.text
+    cookies = dict(response.cookies)
+    token = next(value for name, value in cookies.items() if name.endswith("wayline_csrf"))
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    headers = {"Cookie": cookie, "X-CSRF-Token": token}
+    started = httpx.post(
+        f"{base_url}/api/v1/journeys", json={"type": "motor-claim"}, headers=headers
+    )
+    assert started.status_code == 201, started.text
+    return headers, started.json()["id"]
+
+
+def _schemathesis(
+    base_url: str, cwd: Path, journey_id: str, *options: str
+) -> subprocess.CompletedProcess:
+    command = [
+        str(SCHEMATHESIS),
+        "--no-color",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{base_url}/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        MAX_EXAMPLES,
+        "--seed",
+        SEED,
+        "--workers",
+        "1",
+        "--generation-database",
+        "none",
+        "--output-sanitize",
+        "false",  # test data only; the failures are easier to read
+        *options,
+    ]
+    env = {**os.environ, "WAYLINE_CONTRACT_JOURNEY_ID": journey_id}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_the_api_does_what_its_openapi_document_says(database_url: str, tmp_path: Path) -> None:
+    env = server_env(tmp_path / "home", database_url, WAYLINE_RATE_LIMITS="false")
+    run_cli(["migrate"], env, tmp_path)
+    server = ServerProcess(["serve"], env, tmp_path, tmp_path / "serve.log").start()
+    try:
+        headers, journey_id = _sign_in(server.base_url)
+        signed_in = [
+            option for name, value in headers.items() for option in ("-H", f"{name}: {value}")
+        ]
+        api = _schemathesis(
+            server.base_url, tmp_path, journey_id, *signed_in, "--exclude-path", "/auth/demo"
+        )
+        sign_in = _schemathesis(
+            server.base_url, tmp_path, journey_id, "--include-path", "/auth/demo"
+        )
+        # Whatever was sent, the journey can still be read.
+        after = httpx.get(f"{server.base_url}/api/v1/journeys/{journey_id}", headers=headers)
+        assert after.status_code == 200, after.text
+    finally:
+        server.stop()
+    for run in (api, sign_in):
+        assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
+    assert "Authentication failed" not in api.stdout, api.stdout[-5000:]
