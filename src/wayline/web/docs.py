@@ -2,7 +2,7 @@
 
 FastAPI's own /docs page loads Swagger UI from a CDN and starts it with an inline script, both
 of which our Content Security Policy forbids (scripts and styles from this origin only, none
-inline), so the page came up blank. Here the page is plain HTML, its two assets come from the
+inline), so the page came up blank. Here the page is plain HTML, its assets come from the
 installed package, and Swagger UI is started by /static/docs.js.
 """
 
@@ -18,6 +18,7 @@ ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 SERVED = {
     "swagger-ui.css": "text/css; charset=utf-8",
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "favicon-32x32.png": "image/png",
 }
 PAGE = """<!DOCTYPE html>
 <html lang="en-GB">
@@ -25,6 +26,7 @@ PAGE = """<!DOCTYPE html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Wayline API</title>
+  <link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
   <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
 </head>
 <body>
