@@ -7,8 +7,8 @@ every route is added here, once, rather than repeated on each route:
   including the 422 that FastAPI would otherwise document as its own `application/json`
   validation error;
 - a request with parameters or a body can be refused as not valid (422);
-- a state change can be refused for its body (400 malformed, 413 too large, 415 not JSON),
-  for its origin or CSRF token (403), and for its rate (429, with `Retry-After`);
+- a state change can be refused for its body (400 malformed, 413 too large), for its origin
+  or CSRF token (403), and for its rate (429, with `Retry-After`);
 - an API operation can find the database or a partner down (503, with `Retry-After`).
 
 Checked against the running server by the schemathesis run (tests/integration/
@@ -91,7 +91,7 @@ def _shared_statuses(path: str, method: str, operation: dict[str, Any]) -> list[
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.append(422)
     if method in UNSAFE:
-        statuses += [400, 403, 413, 415, 429]
+        statuses += [400, 403, 413, 429]
     if path.startswith("/api/"):
         statuses.append(503)
     return statuses
