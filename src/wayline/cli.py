@@ -250,14 +250,21 @@ app.add_typer(effects_app, name="effects")
 def effects_list(
     status: Annotated[str, typer.Option(help="pending, running, done or dead.")] = "dead",
 ) -> None:
-    """List effects in a state (by default the dead-lettered ones)."""
+    """List effects in a state (by default the dead-lettered ones, each with why: its last
+    attempt's error, or that it was still failing at the maximum age)."""
     from wayline.runtime.worker import effects_in
 
     components = _build(_settings(), migrate=False)
-    table = Table("id", "journey", "kind", "attempts", "last error")
+    table = Table("id", "journey", "kind", "attempts", "first attempt", "last error")
     for row in effects_in(components.store, status):
+        first = row["started_at"].isoformat(timespec="seconds") if row["started_at"] else ""
         table.add_row(
-            row["id"], row["journey_id"], row["kind"], str(row["attempts"]), row["last_error"] or ""
+            row["id"],
+            row["journey_id"],
+            row["kind"],
+            str(row["attempts"]),
+            first,
+            row["last_error"] or "",
         )
     console.print(table)
 

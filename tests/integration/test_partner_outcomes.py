@@ -533,6 +533,29 @@ def test_with_the_payee_check_down_for_good_the_claim_is_referred_not_called_a_m
     assert payouts_for(sandbox, sent["reference"]) == []
 
 
+def test_with_core_banking_down_when_the_claim_starts_the_customer_is_still_told(
+    system, customer, sandbox
+):
+    faults(sandbox, "core_banking", outage_seconds=60)
+    alex = customer("alex")
+    sent = claim(
+        alex,
+        payment={
+            "account_holder": "Alex Morgan",
+            "sort_code": "20-00-00",
+            "account_number": "55779911",
+        },
+    )
+    faults(sandbox, "core_banking")
+    drain(system)  # the messages fetch the customer's email and mobile again
+    messages = messages_for(sandbox, sent["reference"])
+    assert {(m["channel"], m["to"]) for m in messages} == {
+        ("email", "alex@example.com"),
+        ("sms", "+44 7700 900001"),
+    }
+    assert alex.journey(sent["id"])["outcome"]["outcome"] == "approved"
+
+
 # --- effects that cannot run ---------------------------------------------------------------------
 
 

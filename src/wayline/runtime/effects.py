@@ -21,7 +21,7 @@ from prometheus_client import Counter
 
 from wayline.connectors.partners import Partners
 from wayline.journeys import engine, outcomes
-from wayline.journeys.engine import Event, JourneyState, Outcome
+from wayline.journeys.engine import DataNeed, Event, JourneyState, Outcome
 from wayline.journeys.loader import Journey
 from wayline.runtime import photos
 from wayline.runtime.service import JourneyService
@@ -93,6 +93,12 @@ class EffectHandlers:
     def notify(self, effect: Effect) -> None:
         template = effect.params["template"]
         journey, state = self.service.system_state(effect.journey_id)
+        if _contact_unknown(state):
+            # The customer's record could not be fetched when the journey started: fetch it
+            # now, so a message is never dropped because a partner was down then (until it
+            # answers, the effect is retried, and dead-lettered with the reason at the end).
+            self.service.apply(effect.journey_id, _unchanged, _customer_again, strict=True)
+            journey, state = self.service.system_state(effect.journey_id)
         url = f"{self.public_url}/journeys/{state.id}/status"
         sent = []
         for message in outcomes.render_notification(journey, state, template, url):
@@ -188,6 +194,22 @@ class EffectHandlers:
                 f"{effect.params.get('due')} and has not been made. Please investigate.",
                 f"Deadline missed on {reference}: action needed",
             )
+
+
+CUSTOMER_SOURCE = "customer"  # where notifications find the customer's email and mobile
+
+
+def _contact_unknown(state: JourneyState) -> bool:
+    return bool(state.data.get(CUSTOMER_SOURCE, {}).get("error"))
+
+
+def _customer_again(journey: Journey, state: JourneyState, now: datetime) -> list[DataNeed]:
+    return [DataNeed(CUSTOMER_SOURCE, {})] if _contact_unknown(state) else []
+
+
+def _unchanged(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+    """No command: the journey as it is, with the data just fetched recorded."""
+    return Outcome(state)
 
 
 def _registration(state: JourneyState) -> str:

@@ -404,7 +404,7 @@ def effects_in(store: Store, status: str, limit: int = 200) -> list[dict[str, An
     e = tables.effects.c
     with store.read() as connection:
         rows = connection.execute(
-            select(e.id, e.journey_id, e.kind, e.attempts, e.last_error, e.updated_at)
+            select(e.id, e.journey_id, e.kind, e.attempts, e.last_error, e.started_at, e.updated_at)
             .where(e.status == status)
             .order_by(e.updated_at.desc())
             .limit(limit)
