@@ -4,9 +4,12 @@ restart. Cookies are Secure and `__Host-` named outside demo mode."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,8 @@ from wayline.bootstrap import Components, build
 from wayline.config import Settings
 from wayline.runtime import tables
 from wayline.runtime.clock import FixedClock
+from wayline.runtime.database import make_engine
+from wayline.runtime.store import Store
 from wayline.web.app import create_app
 
 SESSION_COOKIE = "wayline_session"
@@ -292,3 +297,33 @@ def test_secure_cookies_setting_overrides_the_mode(
     plain = create_app(make_components(demo=False, secure_cookies=False))
     name, header = _started_session(plain)
     assert name == "wayline_session" and "secure" not in header.lower()
+
+
+# --- the session store down ------------------------------------------------------------------
+
+
+def test_while_the_database_is_down_a_signed_in_customer_gets_503_not_500(
+    sign_in: Callable[..., Api], components: Components, tmp_path: Path
+) -> None:
+    """Looking the session up fails like any other read (503, retry later), and the error page
+    does not look it up again (which would turn the 503 into a 500)."""
+    alex = sign_in("alex")
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    down = dataclasses.replace(
+        components, store=Store(make_engine(f"sqlite:///{folder / 'wayline.db'}"))
+    )
+    shutil.rmtree(folder)
+    try:
+        with copy_of(alex, create_app(down)) as copied:
+            api = copied.get("/api/v1/journeys")
+            assert api.status_code == 503, api.text
+            assert api.headers["content-type"].startswith(PROBLEM)
+            page = copied.get("/journeys", headers={"Accept": "text/html"})
+            assert page.status_code == 503, page.text
+            assert page.headers["content-type"].startswith("text/html")
+            # A cross-site form is still refused as such, not with a 500.
+            foreign = {"Origin": "https://evil.example", "Accept": "text/html"}
+            assert copied.post("/start/motor-claim", headers=foreign).status_code == 403
+    finally:
+        down.store.engine.dispose()

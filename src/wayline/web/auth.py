@@ -35,6 +35,10 @@ class Sessions:
     def _session(self, request: Request) -> Session | None:
         if SCOPE_KEY not in request.scope:
             token = request.cookies.get(self.cookies.session)
+            # Nobody until resolved: when the store is down the error goes up once (503), and
+            # the error page drawn for it shows a signed-out header instead of asking again
+            # (which would fail again, inside the error handler, as a 500).
+            request.scope[SCOPE_KEY] = None
             request.scope[SCOPE_KEY] = self.service.resolve(token)
         return request.scope[SCOPE_KEY]
 

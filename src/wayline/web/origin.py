@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -98,5 +99,8 @@ def _refusal(request: Request) -> Response:
     """An error page for pages, problem details for the API and scripts."""
     if wants_html(request):
         heading = "This request was refused"
-        return render(request, "error.html", heading, 403, heading=heading, message=DETAIL)
+        try:
+            return render(request, "error.html", heading, 403, heading=heading, message=DETAIL)
+        except OperationalError:
+            pass  # the page shows who is signed in, from the store, which is down: refuse plainly
     return problem(403, DETAIL)
