@@ -45,13 +45,16 @@ class Components:
     scanner: Scanner = field(default_factory=NoScanner)
 
     def worker(self, max_attempts: int | None = None, base_delay: float = 1.0) -> Worker:
-        """A worker with a handler for each kind of effect (none without partners)."""
+        """A worker with a handler for each kind of effect (without partners, only the
+        removal of superseded files)."""
+        from wayline.runtime import superseded
         from wayline.runtime.effects import EffectHandlers
 
         attempts = max_attempts or self.settings.effect_max_attempts
-        handlers = {}
+        # Removing files no answer names needs no partner: it runs everywhere.
+        handlers = superseded.handlers(self.service, self.storage)
         if self.partners is not None:
-            handlers = EffectHandlers(
+            handlers |= EffectHandlers(
                 self.service,
                 self.partners,
                 public_url=self.settings.public_url,
@@ -96,7 +99,13 @@ def build(
         path = settings.connectors or PACKAGED_JOURNEYS.parent / "connectors.yaml"
         partners = Partners(load_partner_configs(path, partner_urls))
         sources = sources or PartnerSources(partners).as_sources()
-    service = JourneyService(store, catalog, sources or demo_sources(), clock)
+    service = JourneyService(
+        store,
+        catalog,
+        sources or demo_sources(),
+        clock,
+        file_replacements=settings.file_replacements,
+    )
     storage = storage_from_url(
         settings.resolved_storage_url(),
         s3_endpoint_url=settings.s3_endpoint_url,

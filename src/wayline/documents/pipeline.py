@@ -132,6 +132,12 @@ class DocumentPipeline:
     def open(self, key: str) -> BinaryIO:
         return self.storage.open(key)
 
+    def discard(self, kept: Kept) -> None:
+        """Delete what `keep` stored, when its record could not be written after all."""
+        for key in (kept.storage_key, kept.display_key):
+            if key:
+                self.storage.delete(key)
+
     def _scan(self, spool: Spool) -> bool:
         """True when the upload must be held (the scanner could not look at it)."""
         if self.scanner is None:

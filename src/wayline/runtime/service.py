@@ -19,9 +19,9 @@ from wayline.journeys import engine, outcomes
 from wayline.journeys.engine import DataNeed, JourneyState, Outcome, Refused
 from wayline.journeys.expressions import holds
 from wayline.journeys.loader import Journey
-from wayline.journeys.schema import FieldSpec, FieldType
+from wayline.journeys.schema import FieldSpec, FieldType, Rule
 from wayline.observability import metrics
-from wayline.runtime import store, strict_json
+from wayline.runtime import file_room, store, strict_json, superseded
 from wayline.runtime.catalog import Catalog
 from wayline.runtime.clock import Clock
 from wayline.runtime.ids import new_id, new_reference
@@ -33,6 +33,7 @@ log = structlog.get_logger("wayline.service")
 DOCUMENT_RECEIVED = "document.received"
 DOCUMENT_HELD = "document.held"
 DOCUMENT_REJECTED = "document.rejected"
+DOCUMENTS_REMOVED = "documents.removed"
 
 
 class NotFound(Exception):
@@ -65,12 +66,19 @@ Command = Callable[[Journey, JourneyState, datetime], Outcome]
 
 class JourneyService:
     def __init__(
-        self, store: Store, catalog: Catalog, sources: dict[str, DataSource], clock: Clock
+        self,
+        store: Store,
+        catalog: Catalog,
+        sources: dict[str, DataSource],
+        clock: Clock,
+        file_replacements: int = 5,
     ):
         self.store = store
         self.catalog = catalog
         self.sources = sources
         self.clock = clock
+        # Files a file field may have stored beyond its maximum (runtime/file_room.py).
+        self.file_replacements = file_replacements
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -190,9 +198,12 @@ class JourneyService:
     ) -> Result:
         def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
             reference = new_reference(journey.definition.reference_prefix)
-            return engine.submit(
+            outcome = engine.submit(
                 journey, state, declaration=declaration, reference=reference, now=now
             )
+            # Files no answer names are deleted once it is sent: queued with the sending, and
+            # done by the worker after this transaction (deleting files is I/O).
+            return replace(outcome, effects=(*outcome.effects, superseded.request(state.id)))
 
         result = self._run(customer_id, journey_id, revision, idempotency, command)
         if not result.replayed:
@@ -227,8 +238,7 @@ class JourneyService:
             journey = self._definition(connection, stored.state)
             field = document["field"]
             held = document.get("status") == "held"
-            if not held:
-                self._check_room(connection, journey, stored.state, journey.fields[field])
+            self._check_room(connection, journey, stored.state, journey.fields[field], held)
             now = self.clock.now()
             store.insert_document(connection, journey_id, document, now)
             phash = (document.get("evidence") or {}).get("phash")
@@ -279,13 +289,52 @@ class JourneyService:
         with self.store.read() as connection:
             return store.evidence_of(connection, document_id)
 
+    def supersede_documents(self, journey_id: str) -> list[str]:
+        """On a sent journey, mark the documents no answer names as removed (their rows stay,
+        with a documents.removed event, and leave the photo reuse index), in one transaction.
+        Returns where every removed document of the journey was stored, for the caller to
+        delete after this commits (again if it is run again: deleting is idempotent)."""
+        with self.store.write() as connection:
+            store.lock_journey(connection, journey_id)
+            owner = store.owner_of(connection, journey_id)
+            if owner is None:
+                raise NotFound(f"There is no journey '{journey_id}'")
+            state = self._load(connection, journey_id, owner).state
+            if state.status == engine.Status.IN_PROGRESS:
+                return []  # files may still be put back into answers
+            journey = self._definition(connection, state)
+            named = {
+                document
+                for name, spec in journey.fields.items()
+                if spec.type == FieldType.FILE
+                for document in state.answers.get(name) or []
+            }
+            stored = store.stored_documents(connection, journey_id)
+            unnamed = sorted(d for d in stored if d not in named)
+            if unnamed:
+                store.mark_removed(connection, unnamed)
+                for document in unnamed:
+                    similarity.remove(connection, document)
+                fields = tuple(sorted({stored[d] for d in unnamed}))
+                data = {"documents": unnamed, "reason": "not in the answers when it was sent"}
+                event = engine.Event(DOCUMENTS_REMOVED, self.clock.now(), None, fields, data)
+                store.append_events(connection, journey_id, (event,))
+            return store.removed_keys(connection, journey_id)
+
     def _check_room(
-        self, connection: Connection, journey: Journey, state: JourneyState, spec: FieldSpec
+        self,
+        connection: Connection,
+        journey: Journey,
+        state: JourneyState,
+        spec: FieldSpec,
+        held: bool = False,
     ) -> None:
         """Refuse another file for a field that holds as many as its max_items rule allows.
         Counted: the field's accepted documents that the step's answer or draft names, and
         those uploaded since the journey was last saved (on their way into the answer). A
-        file taken out of the answer no longer counts."""
+        file taken out of the answer no longer counts there, but every file stored for the
+        field does count against the storage cap of runtime/file_room.py. A held file (not
+        usable in an answer) is checked against that cap only."""
         now = self.clock.now()
         scope = engine.context(journey, state, state.answers, now)
         rules = [
@@ -293,9 +342,23 @@ class JourneyService:
             for rule in spec.rules
             if rule.rule == "max_items" and rule.value is not None and holds(rule.when, scope)
         ]
-        if not rules:
-            return
-        rule = min(rules, key=lambda r: int(r.value or 0))
+        rule = min(rules, key=lambda r: int(r.value or 0)) if rules else None
+        if rule is not None and not held:
+            self._check_answer_room(connection, journey, state, spec, rule)
+        limit = file_room.stored_limit(
+            int(rule.value or 0) if rule else None, self.file_replacements
+        )
+        if store.stored_count(connection, state.id, spec.name) >= limit:
+            raise file_room.too_many_stored(spec, limit)
+
+    def _check_answer_room(
+        self,
+        connection: Connection,
+        journey: Journey,
+        state: JourneyState,
+        spec: FieldSpec,
+        rule: Rule,
+    ) -> None:
         step = journey.step(_step_of(journey, spec.name) or "")
         named = engine.step_values(journey, state, step).get(spec.name) if step else None
         listed = set(named) if isinstance(named, list) else set()

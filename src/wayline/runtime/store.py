@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from wayline.journeys.engine import EffectRequest, Event, JourneyState
@@ -452,6 +452,48 @@ def field_documents(connection: Connection, journey_id: str, field: str) -> dict
         )
     ).all()
     return {row.id: aware(row.created_at) for row in rows}
+
+
+# Documents that take room in storage: accepted, or held until the scanner has looked.
+STORED = ("accepted", "held")
+REMOVED = "removed"
+
+
+def stored_count(connection: Connection, journey_id: str, field: str) -> int:
+    """How many files are kept for the field, named by an answer or not."""
+    return connection.execute(
+        select(func.count()).where(
+            _d.journey_id == journey_id, _d.field == field, _d.status.in_(STORED)
+        )
+    ).scalar_one()
+
+
+def stored_documents(connection: Connection, journey_id: str) -> dict[str, str]:
+    """The journey's documents that take room in storage: their fields, by id."""
+    rows = connection.execute(
+        select(_d.id, _d.field).where(_d.journey_id == journey_id, _d.status.in_(STORED))
+    ).all()
+    return {row.id: row.field for row in rows}
+
+
+def mark_removed(connection: Connection, document_ids: list[str]) -> None:
+    """Documents whose files are to be deleted: the rows stay, as the record of them."""
+    if document_ids:
+        connection.execute(
+            update(tables.documents)
+            .where(_d.id.in_(document_ids), _d.status.in_(STORED))
+            .values(status=REMOVED, reason="replaced before the journey was sent")
+        )
+
+
+def removed_keys(connection: Connection, journey_id: str) -> list[str]:
+    """Where the journey's removed documents were stored (originals and display copies)."""
+    rows = connection.execute(
+        select(_d.storage_key, _d.display_key).where(
+            _d.journey_id == journey_id, _d.status == REMOVED
+        )
+    ).all()
+    return [key for row in rows for key in (row.storage_key, row.display_key) if key]
 
 
 def lock_journey(connection: Connection, journey_id: str) -> None:

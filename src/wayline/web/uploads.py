@@ -73,8 +73,12 @@ def accept_upload(
         }
         try:
             svc.record_document(customer, journey_id, record)
-        except Rejected as rejected:  # another upload filled the field meanwhile
-            svc.reject_document(customer, journey_id, field, rejected)
+        except Exception as failure:
+            # Not recorded (another upload filled the field meanwhile, the journey was sent):
+            # a file no row names would be kept for ever, so it goes.
+            pipeline.discard(kept)
+            if isinstance(failure, Rejected):
+                svc.reject_document(customer, journey_id, field, failure)
             raise
     finally:
         checked.close()

@@ -20,7 +20,8 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from wayline.documents.pipeline import HELD, download_name
-from wayline.runtime.service import Conflict
+from wayline.runtime.service import Conflict, NotFound
+from wayline.runtime.store import REMOVED
 from wayline.web.api.journeys import ERRORS, Customer, Service
 from wayline.web.uploads import accept_upload, listed
 
@@ -75,6 +76,8 @@ def document_content(
     journey_id: str, document_id: str, request: Request, customer: Customer, svc: Service
 ) -> StreamingResponse:
     record = svc.document(customer, journey_id, document_id)
+    if record["status"] == REMOVED:
+        raise NotFound("This file was replaced before the journey was sent, and is not kept")
     if record["status"] == HELD:
         raise Conflict("This file has not been checked for viruses yet, so it cannot be opened")
     key = record["display_key"] or record["storage_key"]
