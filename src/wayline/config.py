@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         timedelta(hours=24),
         gt=timedelta(0),
         description="An effect still failing this long after its first attempt is "
-        "dead-lettered (seconds, or ISO 8601 like PT24H), even while its partner's breaker "
+        "dead-lettered (an ISO 8601 duration, like PT24H), even while its partner's breaker "
         "postpones it.",
     )
     worker_concurrency: int = Field(32, ge=1, le=256, description="Effects run at once.")

@@ -17,10 +17,13 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from journey_api import WAYLINE, Api, field_of, incident, png_bytes, server_env
+from sqlalchemy import select
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
+from wayline.runtime import tables
 from wayline.runtime.clock import FixedClock
+from wayline.runtime.worker import retry_dead
 from wayline.sandbox.server import Sandbox
 from wayline.web.app import create_app
 
@@ -560,10 +563,6 @@ def test_with_core_banking_down_when_the_claim_starts_the_customer_is_still_told
 
 
 def effect_of(system: Components, journey_id: str, kind: str) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from wayline.runtime import tables
-
     e = tables.effects.c
     with system.store.read() as connection:
         row = connection.execute(
@@ -601,3 +600,8 @@ def test_a_payout_whose_provider_stays_down_is_dead_lettered_at_the_max_age_and_
     )
     assert listed.returncode == 0, listed.stderr
     assert payout["id"] in listed.stdout and "maximum age" in listed.stdout
+
+    # Queued again by the operator, it gets a new maximum age: not dead at its next failure.
+    assert retry_dead(system.store, clock, payout["id"]) == 1
+    drain(system)
+    assert effect_of(system, sent["id"], "payout")["status"] == "pending"
