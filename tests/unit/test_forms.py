@@ -1,12 +1,16 @@
 """Between HTML forms and answers."""
 
 import io
+import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import FormData, UploadFile
 
+from wayline.journeys import engine
+from wayline.journeys.engine import JourneyState
+from wayline.journeys.values import Invalid, parse
 from wayline.web.pages import forms
 
 
@@ -117,8 +121,15 @@ def test_a_form_without_a_revision_is_a_tampered_form():
         forms.revision(FormData([("csrf_token", "x")]))
 
 
-ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=30) | st.sampled_from(
-    ["²", "٣", "9" * 5000, "850,00", "yes", "\x00", "\u202e"]
+# Any text at all, and text close to what the fields expect (digits, dates, amounts), so that
+# a date of "²" with a real month and year is drawn as often as pure noise.
+ANY_TEXT = (
+    st.text(st.characters(exclude_categories=()), max_size=30)
+    | st.from_regex(r"[0-9]{1,4}", fullmatch=True)
+    | st.sampled_from(
+        ["²", "٣", "３", "9" * 5000, "850,00", "1,234.50", "yes", "no", "\x00", "\u202e"]
+        + ["3", "12", "2026", "14:30", "SW1A 1AA", "glass", "cash", "collision_vehicle"]
+    )
 )
 
 
@@ -140,3 +151,79 @@ def test_any_text_in_any_field_of_any_step_is_read_or_refused_as_tampering(motor
     assert set(answers) <= {spec.name for spec in step.fields}
     forms.form_from_raw(step, form)
     forms.form_values(step, answers)
+
+
+@pytest.fixture
+def at_each_step(shell) -> dict[str, JourneyState]:
+    """Alex's journey as it stands when each step of the motor claim is the one to answer
+    (states are immutable: one set serves every example)."""
+    glass = shell.through_incident("alex", "glass")
+    uploaded = shell.upload(glass, "damage_photos", "p1")
+    photos = shell.submit_step(uploaded, "photos", {"damage_photos": ["p1"]})
+    settlement = shell.upload(photos, "estimate_document", "e1")
+    collision = shell.through_incident("alex", "collision_vehicle")
+    other_vehicle = {**shell.other_vehicle, "injuries": True}
+    injured = shell.submit_step(collision, "other-vehicle", other_vehicle)
+    cash = {"settlement": "cash", "estimate_amount": "850", "estimate_document": ["e1"]}
+    return {
+        "incident": shell.submit_step(
+            shell.start("alex"), "policy", {"policy_number": shell.active_policy["alex"]}
+        ),
+        "other-vehicle": collision,
+        "injuries": injured,
+        "police": shell.through_incident("alex", "vandalism"),
+        "photos": glass,
+        "settlement": settlement,
+        "payment-details": shell.submit_step(settlement, "settlement", cash),
+    }
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_text_posted_to_any_step_is_kept_as_a_draft_or_answered_or_refused(
+    motor, shell, at_each_step, data
+):
+    """From the form to the engine: a step posted with any text in any of its fields is saved
+    as a draft, and submitted is either kept or refused with messages (never another
+    exception); the saved state survives JSON and shows again in the form."""
+    step_name = data.draw(st.sampled_from(sorted(at_each_step)))
+    state, step = at_each_step[step_name], motor.step(step_name)
+    pairs = data.draw(
+        st.lists(st.tuples(st.sampled_from(sorted(forms.allowed_keys(step))), ANY_TEXT))
+    )
+    answers = forms.answers_from_form(step, FormData(pairs))
+    drafted = engine.save_draft(motor, state, step_name, answers, shell.now).state
+    JourneyState.from_dict(json.loads(json.dumps(drafted.to_dict(), allow_nan=False)))
+    forms.form_values(step, engine.step_values(motor, drafted, step))
+    try:
+        kept = shell.submit_step(state, step_name, answers)
+    except engine.Refused as refusal:
+        assert all(error.message for error in getattr(refusal, "errors", []))
+        return
+    JourneyState.from_dict(json.loads(json.dumps(kept.to_dict(), allow_nan=False)))
+
+
+DATE_PART = (
+    st.sampled_from(["", "7", "07", "3", "12", "2026", "²", "٣", "３", "9" * 5000]) | ANY_TEXT
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(day=DATE_PART, month=DATE_PART, year=DATE_PART)
+def test_any_three_date_parts_make_a_date_or_a_refusal(motor, day, month, year):
+    """The three inputs of a date, whatever is typed in each: the form gives the engine a
+    text, which is a real date or is refused with the question's message."""
+    form = FormData(
+        [("incident_date-day", day), ("incident_date-month", month), ("incident_date-year", year)]
+    )
+    incident = motor.step("incident")
+    typed = forms.answers_from_form(incident, form)["incident_date"]
+    if typed is None:
+        return
+    spec = motor.fields["incident_date"]
+    try:
+        assert parse(spec, typed, [], {}) == typed
+    except Invalid as refusal:
+        assert str(refusal) == "Date of the incident must be a real date"
