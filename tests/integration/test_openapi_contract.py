@@ -7,10 +7,12 @@ called with (so it cannot share the first run's cookie)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -93,3 +95,19 @@ def test_the_api_does_what_its_openapi_document_says(database_url: str, tmp_path
     for run in (api, sign_in):
         assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert "Authentication failed" not in api.stdout, api.stdout[-5000:]
+
+
+def test_every_error_in_the_document_is_problem_details(app: Any) -> None:
+    """What the run checks, in short: each documented 4xx (and each API 5xx) is problem
+    details with the Problem schema; FastAPI's own validation-error schema is gone."""
+    document = app.openapi()
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            if method in ("post", "patch"):
+                assert {"400", "403", "413", "422", "429"} <= responses.keys(), (method, path)
+            for status, response in responses.items():
+                if status[0] == "4" or (status[0] == "5" and path.startswith("/api/")):
+                    assert response["content"] == problem, (method, path, status)
+    assert "HTTPValidationError" not in json.dumps(document)
