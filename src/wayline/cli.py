@@ -65,6 +65,7 @@ def _serve(
     from wayline.observability.exposition import serve_metrics
     from wayline.observability.logging import configure
     from wayline.web.app import create_app
+    from wayline.web.connections import server_options
     from wayline.web.theme import ThemeError
 
     configure(settings.log_level)
@@ -82,7 +83,13 @@ def _serve(
     serve_metrics(settings)
     # log_config=None: uvicorn's records go to our JSON handler, not its own text one.
     uvicorn.run(
-        application, host=host, port=port, log_level="warning", access_log=False, log_config=None
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        log_config=None,
+        **server_options(settings),  # web/connections.py: timeouts and connection limits
     )
 
 

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(
         10, gt=0, description="A connection that has not sent a whole request head is closed."
     )
+    max_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="A request line and headers larger than this get 431."
+    )
     keep_alive_seconds: int = Field(5, ge=1, description="Idle keep-alive connections close.")
     max_connections: int = Field(
         1000, ge=1, description="Connections and requests at once; more are answered 503."
@@ -108,7 +111,6 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: int = Field(
         20, ge=1, description="On stop, requests in flight get this long to finish."
     )
-
 
     # The brand theme; colours are checked for contrast when the app starts.
     organisation: str = "Wayline Insurance"
