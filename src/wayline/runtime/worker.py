@@ -245,7 +245,7 @@ class Worker:
             self._postpone(effect, reason[:500], wait)
             return
         if effect.attempts >= self.max_attempts:
-            self._dead(effect, error, f"failed {effect.attempts} attempts; {reason}")
+            self._dead(effect, error, reason)  # its attempts say why: the last one failed
             return
         delay = self.base_delay * 2 ** (effect.attempts - 1) * random.uniform(0.5, 1.5)
         self._finish(
