@@ -325,3 +325,33 @@ def through_photos(api: Api) -> dict[str, Any]:
     journey = api.step(journey, "incident", incident("glass"))
     assert journey["current_step"]["name"] == "photos"
     return journey
+
+
+def test_a_session_store_that_is_down_is_still_a_503_not_a_500(
+    limited_app: LimitedApp, clients, make_components: Callable[..., Components], tmp_path
+) -> None:
+    """Counting by customer looks the session up; when that fails, the request is counted by
+    address and the route answers as it does without limits (503, retry later)."""
+    import dataclasses
+    import shutil
+
+    from wayline.runtime.database import make_engine
+    from wayline.runtime.store import Store
+
+    components = make_components(rate_limits=True)
+    alex = Api(clients(create_app(components))).sign_in("alex")
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    down = dataclasses.replace(
+        components, store=Store(make_engine(f"sqlite:///{folder / 'wayline.db'}"))
+    )
+    shutil.rmtree(folder)
+    try:
+        copied = clients(create_app(down))
+        copied.cookies.update(alex.http.cookies)
+        copied.headers.update(alex.http.headers)
+        answer = copied.post("/api/v1/journeys", json={"type": "motor-claim"})
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"].startswith(PROBLEM)
+    finally:
+        down.store.engine.dispose()

@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wayline.config import Settings
+from wayline.web.auth import SCOPE_KEY as SESSION_SCOPE_KEY
 from wayline.web.problems import error_response
 
 log = structlog.get_logger("wayline.rate_limits")
@@ -199,7 +200,13 @@ async def _client(request: Request, who: Who) -> str:
     if who == "client":
         # The session may be looked up in the database: off the event loop. The lookup is
         # kept on the request, so the route does not repeat it.
-        customer = await run_in_threadpool(request.app.state.sessions.customer, request)
+        try:
+            customer = await run_in_threadpool(request.app.state.sessions.customer, request)
+        except Exception:
+            # The store is down: count by address, and forget the failed lookup, so that the
+            # route looks again and answers as it does without limits (503, retry later).
+            request.scope.pop(SESSION_SCOPE_KEY, None)
+            customer = None
         if customer:
             return f"customer:{customer}"
     address = request.client.host if request.client else "unknown"
