@@ -504,6 +504,8 @@ def test_with_the_payee_check_down_sam_is_told_so_and_checked_again_before_being
     drain(system)  # the checks run, the provider is still down: tried again later, no verdict
     waiting = sam.journey(sent["id"])
     assert (waiting["status"], waiting["outcome"]) == ("submitted", None)
+    status_page = page(sam, f"/journeys/{sent['id']}/status")
+    assert PAYEE_DOWN in status_page and "does not match" not in status_page
     assert payouts_for(sandbox, sent["reference"]) == []
 
     faults(sandbox, "payment_provider")
