@@ -303,3 +303,31 @@ def test_a_photo_signal_referral_tells_the_customer_only_the_neutral_reason(shel
     view = presenter.present(shell.journey, outcome.state, 3, [], shell.now)
     assert view["outcome"]["reasons"] == ["We need to look at your claim more closely"]
     assert "photo_signals" not in view["checks"] and "fraud_bureau" not in view["checks"]
+
+
+def test_a_policy_that_could_not_be_checked_at_its_step_is_checked_after_sending(shell):
+    # The policy system was down at the policy step: the customer typed a number that is not
+    # theirs, and the claim went on. Once the system answers, the check is made again.
+    down = engine.record_data(
+        shell.start("alex"), "policies", {}, None, shell.now, error="unavailable"
+    )
+    typed = engine.submit_step(
+        shell.journey, down, "policy", {"policy_number": "MTR-999999"}, shell.now
+    )
+    at_step = outcomes.after_step(shell.journey, typed, "policy", shell.now).state
+    assert at_step.checks["customer_status"]["status"] == "unavailable"
+    claim = glass_cash_claim(shell)
+    claim = replace(
+        claim,
+        answers={**claim.answers, "policy_number": "MTR-999999"},
+        data={**claim.data, "policies": at_step.data["policies"]},
+        checks=at_step.checks,
+    )
+    state = with_checks_data(shell, sent(shell, claim))
+    needs = outcomes.check_needs(shell.journey, state, "submitted", {}, shell.now, True)
+    assert [need.source for need in needs].count("policies") == 1  # asked once, for two checks
+    policies = shell.sources["policies"].fetch("alex", {}, shell.now.date())
+    back = engine.record_data(state, "policies", {}, policies, shell.now)
+    decided = outcomes.complete_checks(shell.journey, back, shell.now).state
+    assert decided.checks["customer_status"]["status"] == "failed"
+    assert decided.outcome["outcome"] == "no_policy"

@@ -77,8 +77,9 @@ def check_needs(
         params = {name: _value(expression, scope) for name, expression in check.params.items()}
         held = state.data.get(check.source)
         stale = held is None or held.get("params", {}) != params
-        if stale or (refetch_failed and held.get("error")):
-            needs.append(DataNeed(check.source, params))
+        need = DataNeed(check.source, params)
+        if (stale or (refetch_failed and held.get("error"))) and need not in needs:
+            needs.append(need)  # once, however many checks read the source
     return needs
 
 
