@@ -3,16 +3,19 @@
 Fraud and risk findings are for staff only: telling a customer that a fraud bureau holds a
 marker on them, or that a photo looks reused, would be tipping off. A check or a decision
 reason declares its audience (`audience: staff`); everything built for the customer (the API
-view, the pages, notifications) goes through these functions, and staff keep every reason in
+view, the pages, notifications) goes through a `Disclosure`, and staff keep every reason in
 the journey's state and events.
 
 Fails closed: a check or a reason the definition does not declare for the customer is never
 shown to them; when every reason of a decision is hidden, the customer reads the decision's
-neutral reason instead ("We need to look at your claim more closely").
+neutral reason instead ("We need to look at your claim more closely"). A journey finishes on
+the definition version it started on, so the current version of its type is consulted too:
+it can only hide more (a reason marked staff since the journey started stays hidden).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from wayline.journeys.loader import Journey
@@ -24,66 +27,71 @@ CHECK_COMPLETED = "check.completed"
 DECISION_MADE = "decision.made"
 
 
-def customer_checks(journey: Journey) -> frozenset[str]:
-    """The names of the checks the customer may learn of."""
-    return frozenset(c.name for c in journey.definition.checks if c.audience == CUSTOMER)
+@dataclass(frozen=True)
+class Disclosure:
+    """What may be told to the customer of one journey."""
+
+    shown_checks: frozenset[str]  # the checks the customer may learn of
+    reasons: dict[str, str]  # each declared reason's text → who may read it
+    neutral: str  # what the customer reads when every reason is hidden
+
+    @classmethod
+    def of(cls, journey: Journey, *also: Journey | None) -> Disclosure:
+        """The rules of `journey`'s definition version, with what any of `also` (the current
+        version of the same type) marks as staff hidden as well."""
+        versions = [journey, *(other for other in also if other is not None)]
+        staff_checks = {
+            check.name
+            for version in versions
+            for check in version.definition.checks
+            if check.audience == STAFF
+        }
+        customer_checks = {c.name for c in journey.definition.checks if c.audience == CUSTOMER}
+        reasons: dict[str, str] = {}
+        for text, audience in (pair for version in versions for pair in _declared(version)):
+            if reasons.get(text) != STAFF:
+                reasons[text] = audience
+        return cls(frozenset(customer_checks - staff_checks), reasons, _neutral(journey))
+
+    def customer_reasons(self, reasons: list[str]) -> list[str]:
+        """The reasons the customer may read, in order; the neutral reason when none is left."""
+        shown = [reason for reason in reasons if self.reasons.get(reason) == CUSTOMER]
+        if reasons and not shown:
+            return [self.neutral]
+        return shown
+
+    def outcome(self, outcome: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A decision as the customer sees it: the outcome, with the reasons they may read."""
+        if outcome is None:
+            return None
+        reasons = [str(reason) for reason in outcome.get("reasons", [])]
+        return {**outcome, "reasons": self.customer_reasons(reasons)}
+
+    def check_results(self, checks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The results of the checks the customer may learn of (without when they ran)."""
+        return {
+            name: {key: value for key, value in result.items() if key != "at"}
+            for name, result in checks.items()
+            if name in self.shown_checks
+        }
+
+    def events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The journey's events as the customer sees them: staff checks' results left out,
+        and decisions with only the reasons the customer may read."""
+        shown = []
+        for event in events:
+            data = event.get("data") or {}
+            if event.get("type") == CHECK_COMPLETED and data.get("check") not in self.shown_checks:
+                continue
+            if event.get("type") == DECISION_MADE and "reasons" in data:
+                reasons = [str(reason) for reason in data["reasons"]]
+                event = {**event, "data": {**data, "reasons": self.customer_reasons(reasons)}}
+            shown.append(event)
+        return shown
 
 
-def neutral_reason(journey: Journey) -> str:
-    decision = journey.definition.decision
-    if decision is not None:
-        return decision.neutral_reason
-    return str(Decision.model_fields["neutral_reason"].default)
-
-
-def customer_reasons(journey: Journey, reasons: list[str]) -> list[str]:
-    """The reasons the customer may read, in order; the neutral reason when none is left."""
-    audiences = _reason_audiences(journey)
-    shown = [reason for reason in reasons if audiences.get(reason) == CUSTOMER]
-    if reasons and not shown:
-        return [neutral_reason(journey)]
-    return shown
-
-
-def customer_outcome(journey: Journey, outcome: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A decision as the customer sees it: the outcome, with only the reasons they may read."""
-    if outcome is None:
-        return None
-    reasons = [str(reason) for reason in outcome.get("reasons", [])]
-    return {**outcome, "reasons": customer_reasons(journey, reasons)}
-
-
-def customer_check_results(
-    journey: Journey, checks: dict[str, dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """The results of the checks the customer may learn of (without the time they ran)."""
-    allowed = customer_checks(journey)
-    return {
-        name: {key: value for key, value in result.items() if key != "at"}
-        for name, result in checks.items()
-        if name in allowed
-    }
-
-
-def customer_events(journey: Journey, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The journey's events as the customer sees them: staff checks' results left out, and
-    decisions with only the reasons the customer may read."""
-    allowed = customer_checks(journey)
-    shown = []
-    for event in events:
-        data = event.get("data") or {}
-        if event.get("type") == CHECK_COMPLETED and data.get("check") not in allowed:
-            continue
-        if event.get("type") == DECISION_MADE and "reasons" in data:
-            reasons = [str(reason) for reason in data["reasons"]]
-            event = {**event, "data": {**data, "reasons": customer_reasons(journey, reasons)}}
-        shown.append(event)
-    return shown
-
-
-def _reason_audiences(journey: Journey) -> dict[str, str]:
-    """Each reason the definition declares, by its text, with who may read it. A text declared
-    for staff anywhere (a staff check's reason, a staff decision reason) is for staff."""
+def _declared(journey: Journey) -> list[tuple[str, str]]:
+    """Every reason text the definition declares, with its audience."""
     definition = journey.definition
     declared: list[tuple[str, str]] = [(c.reason, c.audience) for c in definition.checks]
     if definition.decision is not None:
@@ -93,8 +101,11 @@ def _reason_audiences(journey: Journey) -> dict[str, str]:
             for reason in outcome.reasons
         ]
         declared.append((definition.decision.otherwise_reason, CUSTOMER))
-    audiences: dict[str, str] = {}
-    for text, audience in declared:
-        if audiences.get(text) != STAFF:
-            audiences[text] = audience
-    return audiences
+    return declared
+
+
+def _neutral(journey: Journey) -> str:
+    decision = journey.definition.decision
+    if decision is not None:
+        return decision.neutral_reason
+    return str(Decision.model_fields["neutral_reason"].default)

@@ -12,7 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from wayline.journeys import disclosure, engine
+from wayline.journeys import engine
+from wayline.journeys.disclosure import Disclosure
 from wayline.journeys.engine import (
     DataNeed,
     Event,
@@ -298,15 +299,20 @@ class _Placeholders(string.Formatter):
 
 
 def render_notification(
-    journey: Journey, state: JourneyState, template: str, status_url: str
+    journey: Journey,
+    state: JourneyState,
+    template: str,
+    status_url: str,
+    latest: Journey | None = None,
 ) -> list[dict[str, str]]:
-    """The messages a template makes for this customer: email and SMS where it has them."""
+    """The messages a template makes for this customer: email and SMS where it has them.
+    `latest`, the journey type's current version, can only hide more reasons."""
     spec = journey.definition.notifications.get(template)
     if spec is None:
         raise LookupError(f"no notification template '{template}'")
     customer = state.data.get("customer", {}).get("value") or {}
     # Messages go to the customer: only the reasons they may read (never fraud or risk).
-    outcome = disclosure.customer_outcome(journey, state.outcome) or {}
+    outcome = Disclosure.of(journey, latest).outcome(state.outcome) or {}
     payments = list(state.payments.values())
     values = {
         "name": customer.get("name", "customer"),

@@ -101,7 +101,8 @@ class EffectHandlers:
             journey, state = self.service.system_state(effect.journey_id)
         url = f"{self.public_url}/journeys/{state.id}/status"
         sent = []
-        for message in outcomes.render_notification(journey, state, template, url):
+        latest = self.service.catalog.get(journey.name)
+        for message in outcomes.render_notification(journey, state, template, url, latest):
             reply = self.partners.send_message(
                 f"{effect.key}:{message['channel']}",
                 message["channel"],

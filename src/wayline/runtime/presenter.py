@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wayline.journeys import disclosure, engine, outcomes
+from wayline.journeys import engine, outcomes
+from wayline.journeys.disclosure import Disclosure
 from wayline.journeys.engine import CHECK_ANSWERS, JourneyState
 from wayline.journeys.expressions import holds
 from wayline.journeys.loader import Journey
@@ -18,8 +19,16 @@ from wayline.journeys.schema import FieldSpec, FieldType, StepSpec
 
 
 def present(
-    journey: Journey, state: JourneyState, revision: int, events: list[dict], now: datetime
+    journey: Journey,
+    state: JourneyState,
+    revision: int,
+    events: list[dict],
+    now: datetime,
+    latest: Journey | None = None,
 ) -> dict[str, Any]:
+    """The customer's view of a journey on its definition version `journey`; `latest`, the
+    type's current version, can only hide more from them (see journeys/disclosure.py)."""
+    told = Disclosure.of(journey, latest)
     applicable = engine.applicable_steps(journey, state, now)
     current = engine.current_step(journey, state, now, applicable)
     return {
@@ -37,11 +46,11 @@ def present(
         "created_at": state.created_at.isoformat(),
         "updated_at": state.updated_at.isoformat(),
         "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
-        "checks": disclosure.customer_check_results(journey, state.checks),
-        "outcome": disclosure.customer_outcome(journey, state.outcome),
+        "checks": told.check_results(state.checks),
+        "outcome": told.outcome(state.outcome),
         "events": [
             {key: e[key] for key in ("type", "at", "step", "data") if key in e}
-            for e in disclosure.customer_events(journey, events)
+            for e in told.events(events)
         ],
     }
 
@@ -49,7 +58,7 @@ def present(
 def step_warnings(journey: Journey, state: JourneyState, step: str) -> list[str]:
     """What the customer is told about a step's `on_fail: warn` checks: the reason of one that
     failed, or that it could not be made just now (a partner down is not a mismatch)."""
-    shown = disclosure.customer_checks(journey)
+    shown = Disclosure.of(journey).shown_checks
     warnings = []
     for check in journey.definition.checks:
         result = state.checks.get(check.name)

@@ -552,7 +552,9 @@ class JourneyService:
     def _view(self, journey: Journey, state: JourneyState, revision: int, events: list) -> dict:
         now = self.clock.now()
         state = self._view_data(journey, state, now)
-        return present(journey, state, revision, events, now)
+        # The type's current definition too: a reason marked staff since this journey
+        # started is hidden from its customer as well.
+        return present(journey, state, revision, events, now, self.catalog.get(journey.name))
 
     def _view_data(self, journey: Journey, state: JourneyState, now: datetime) -> JourneyState:
         current = engine.current_step(journey, state, now)
