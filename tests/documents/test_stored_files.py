@@ -20,6 +20,7 @@ from journey_api import Api, field_of, png_bytes, through_incident
 from sqlalchemy import select
 
 from wayline.bootstrap import Components
+from wayline.documents.scanner import ScannerUnavailable
 from wayline.documents.storage import LocalStorage, Stored
 from wayline.runtime import tables
 from wayline.web.app import create_app
@@ -115,6 +116,32 @@ def test_a_page_without_javascript_is_shown_the_cap_on_the_step(
     assert page.status_code in (200, 422), page.text  # the step again, with its error
     assert "counting files you took out or replaced" in page.text
     assert len(statuses(system, journey["id"])) == PHOTOS_MAX + REPLACEMENTS
+
+
+class ScannerDown:
+    """A malware scanner that cannot be reached: every upload is held."""
+
+    def scan(self, stream: BinaryIO) -> Any:
+        raise ScannerUnavailable("connection refused")
+
+
+def test_held_files_count_too(make_components: Callable[..., Components]) -> None:
+    """While the scanner is down every upload is kept but held: without the cap, a customer
+    could store held files without end."""
+    system = make_components(file_replacements=REPLACEMENTS)
+    system.scanner = ScannerDown()
+    with TestClient(create_app(system)) as http:
+        api = Api(http).sign_in("alex")
+        journey = through_incident(api, "glass")
+        for n in range(PHOTOS_MAX + REPLACEMENTS):
+            held = api.post_document(journey["id"], "damage_photos", photo(n))
+            assert held.status_code == 503, held.text
+        refused = api.post_document(journey["id"], "damage_photos", photo(99))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "too_many_stored_files"
+    rows = statuses(system, journey["id"])
+    assert list(rows.values()) == ["held"] * (PHOTOS_MAX + REPLACEMENTS)
+    assert {n.removesuffix("-display") for n in stored_files(system, journey["id"])} == set(rows)
 
 
 class GatedStorage(LocalStorage):
