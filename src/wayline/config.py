@@ -51,7 +51,6 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, min_length=16, description="A bearer token that opens /metrics on the main port."
     )
-    benchmark_endpoint: bool = Field(False, description="Expose the bare-write baseline route.")
     secure_cookies: bool | None = Field(
         None,
         description="Cookies are Secure and __Host- named (HTTPS only); none: on outside demo.",

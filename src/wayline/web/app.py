@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import insert
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from wayline.bootstrap import Components, demo_secret
 from wayline.documents.pipeline import DocumentPipeline, Limits
 from wayline.identity.sessions import SessionPolicy, SessionService
-from wayline.runtime import tables
 from wayline.web import docs, health, openapi, problems, rate_limits
 from wayline.web.api import demo, documents, journeys
 from wayline.web.auth import Sessions
@@ -71,8 +68,6 @@ def create_app(components: Components) -> FastAPI:
     docs.install(app)
     openapi.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    if settings.benchmark_endpoint:
-        app.add_api_route("/bench/write", _bare_write, methods=["POST"], include_in_schema=False)
     upload = settings.max_upload_bytes
     # Innermost, inside the body limit: no route reads a value that is not valid text or
     # a finite number (web/strict_input.py).
@@ -95,12 +90,3 @@ def create_app(components: Components) -> FastAPI:
         # Outermost: the client address every later part sees is the one the proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
-
-
-def _bare_write(request: Request) -> dict[str, int]:
-    """The benchmark's baseline: one bare database write, through the same server stack."""
-    with request.app.state.store.write() as connection:
-        connection.execute(
-            insert(tables.benchmark_writes).values(at=datetime.now(UTC), body={"n": 1})
-        )
-    return {"written": 1}
