@@ -20,6 +20,7 @@ import jmespath
 import jmespath.exceptions
 
 from wayline.journeys.expressions import ExpressionError, compile_expression, evaluate, holds
+from wayline.journeys.field_types import field_type
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldSpec, Option, StepSpec
 from wayline.journeys.values import Invalid, check_rules, is_empty, parse
@@ -725,7 +726,7 @@ def _validate_step(journey: Journey, state: JourneyState, step: StepSpec, raw: d
             if is_empty(value):
                 if spec.required:
                     raise Invalid(spec.required)
-                value = [] if spec.type in ("file", "multiple_choice") else None
+                value = [] if field_type(spec).holds_list else None
             else:
                 value = parse(
                     spec,

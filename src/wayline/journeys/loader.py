@@ -20,9 +20,9 @@ import yaml
 from pydantic import ValidationError
 
 from wayline.journeys.expressions import ExpressionError, compile_expression
+from wayline.journeys.field_types import field_type, types_allowing
 from wayline.journeys.schema import (
     FieldSpec,
-    FieldType,
     Fragment,
     Include,
     JourneyDefinition,
@@ -31,29 +31,6 @@ from wayline.journeys.schema import (
 
 Location = tuple[str | int, ...]
 
-_TEXT = {
-    FieldType.TEXT,
-    FieldType.LONG_TEXT,
-    FieldType.EMAIL,
-    FieldType.PHONE,
-    FieldType.UK_POSTCODE,
-    FieldType.UK_VEHICLE_REGISTRATION,
-    FieldType.SORT_CODE,
-    FieldType.ACCOUNT_NUMBER,
-}
-_COUNTED = {FieldType.FILE, FieldType.MULTIPLE_CHOICE}
-RULE_TYPES = {
-    "integer": {FieldType.NUMBER},
-    "min": {FieldType.NUMBER, FieldType.MONEY},
-    "max": {FieldType.NUMBER, FieldType.MONEY},
-    "min_length": _TEXT,
-    "max_length": _TEXT,
-    "pattern": _TEXT,
-    "not_future": {FieldType.DATE},
-    "not_past": {FieldType.DATE},
-    "min_items": _COUNTED,
-    "max_items": _COUNTED,
-}
 # `checks.NAME` or `checks.NAME.member` in a CEL expression.
 _CHECK_READ = re.compile(r"(?<![\w.])checks\s*\.\s*([a-z][a-z0-9_]*)(?:\s*\.\s*([a-z_]+))?")
 
@@ -230,13 +207,11 @@ class _Checker:
         for index, rule in enumerate(spec.rules):
             self.expression((*location, "rules", index, "expression"), rule.expression)
             self.expression((*location, "rules", index, "when"), rule.when)
-            fits = RULE_TYPES.get(rule.rule)
-            if fits is not None and spec.type not in fits:
-                takes = ", ".join(sorted(kind.value for kind in fits))
+            if not field_type(spec).allows(rule.rule):
                 self.error(
                     (*location, "rules", index),
                     f"rule '{rule.rule}' does not apply to a {spec.type.value} field "
-                    f"(it applies to {takes})",
+                    f"(it applies to {', '.join(types_allowing(rule.rule))})",
                 )
         if spec.options_from:
             where = (*location, "options_from")
@@ -246,7 +221,7 @@ class _Checker:
                 self.expression((*where, "params", name), expression)
         if spec.prefill:
             self.jmespath((*location, "prefill", "expression"), spec.prefill.expression)
-        if spec.type == FieldType.FILE and not spec.accept:
+        if field_type(spec).holds_files and not spec.accept:
             self.error(location, f"file field '{spec.name}' needs 'accept': a list of MIME types")
 
 

@@ -20,6 +20,11 @@ from pydantic import (
     model_validator,
 )
 
+# FieldType is the registry's: the names it has entries for are the types a definition may
+# use. Imported under its own name so `schema.FieldType` stays part of this module's API.
+from wayline.journeys.field_types import FieldType as FieldType
+from wayline.journeys.field_types import field_type
+
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 SLUG_PATTERN = r"^[a-z][a-z0-9-]*$"
 DURATION_PATTERN = r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?$"
@@ -27,29 +32,6 @@ DURATION_PATTERN = r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FieldType(StrEnum):
-    TEXT = "text"
-    LONG_TEXT = "long_text"
-    NUMBER = "number"
-    MONEY = "money"
-    DATE = "date"
-    TIME = "time"
-    SINGLE_CHOICE = "single_choice"
-    MULTIPLE_CHOICE = "multiple_choice"
-    YES_NO = "yes_no"
-    EMAIL = "email"
-    PHONE = "phone"
-    UK_POSTCODE = "uk_postcode"
-    UK_VEHICLE_REGISTRATION = "uk_vehicle_registration"
-    SORT_CODE = "sort_code"
-    ACCOUNT_NUMBER = "account_number"
-    FILE = "file"
-
-
-CHOICE_TYPES = {FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE}
-LIST_TYPES = {FieldType.MULTIPLE_CHOICE, FieldType.FILE}
 
 
 class Classification(StrEnum):
@@ -175,11 +157,12 @@ class FieldSpec(Strict):
 
     @model_validator(mode="after")
     def _check_type_specifics(self) -> FieldSpec:
-        if self.type in CHOICE_TYPES and not (self.options or self.options_from):
+        kind = field_type(self)
+        if kind.takes_options and not (self.options or self.options_from):
             raise ValueError(f"a {self.type.value} field needs options or options_from")
-        if self.type not in CHOICE_TYPES and (self.options or self.options_from):
+        if not kind.takes_options and (self.options or self.options_from):
             raise ValueError(f"only choice fields take options, not a {self.type.value} field")
-        if self.type != FieldType.FILE and (self.accept or self.max_size_mb):
+        if not kind.holds_files and (self.accept or self.max_size_mb):
             raise ValueError("accept and max_size_mb belong to file fields only")
         values = [option.value for option in self.options]
         if len(values) != len(set(values)):

@@ -14,8 +14,9 @@ from wayline.journeys import engine, outcomes
 from wayline.journeys.disclosure import Disclosure
 from wayline.journeys.engine import CHECK_ANSWERS, JourneyState
 from wayline.journeys.expressions import holds
+from wayline.journeys.field_types import field_type
 from wayline.journeys.loader import Journey
-from wayline.journeys.schema import FieldSpec, FieldType, StepSpec
+from wayline.journeys.schema import FieldSpec, StepSpec
 
 
 def present(
@@ -140,11 +141,11 @@ def present_field(
     if engine.typed_in(state, spec) and spec.options_from:
         # The options' source is down: the customer is told, and types the answer instead.
         body.update(type="text", hint=spec.options_from.unavailable, unavailable=True)
-    elif spec.type in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE):
+    elif field_type(spec).takes_options:
         body["options"] = [
             o.model_dump(exclude_none=True) for o in engine.options_for(journey, state, spec)
         ]
-    if spec.type == FieldType.FILE:
+    if field_type(spec).holds_files:
         body["accept"] = list(spec.accept)
     if spec.name in state.prefill:
         prefill = state.prefill[spec.name]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from wayline.journeys import engine
+from wayline.journeys.answer_text import Shown
+from wayline.journeys.field_types import field_type
 from wayline.journeys.loader import Journey
-from wayline.journeys.schema import FieldSpec, FieldType
+from wayline.journeys.schema import FieldSpec
 
 STATUS_WORDS = {
     "in_progress": "Not sent yet",
@@ -28,14 +29,6 @@ OUTCOME_WORDS = {
 }
 
 
-def long_date(text: str) -> str:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return text
-    return f"{day.day} {day:%B %Y}"
-
-
 def moment(text: str) -> str:
     at = datetime.fromisoformat(text)
     hour = at.hour % 12 or 12
@@ -49,23 +42,24 @@ def answer_text(
     value: Any,
     documents: dict[str, dict],
 ) -> str:
+    """An answer as its type reads in words (the registry's `words`); "Not given" when
+    empty."""
     if value is None or value == [] or value == "":
         return "Not given"
-    if spec.type == FieldType.YES_NO:
-        return "Yes" if value else "No"
-    if spec.type == FieldType.DATE:
-        return long_date(value)
-    if spec.type == FieldType.MONEY:
-        return f"£{Decimal(value):,.2f}"
-    if spec.type in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE):
-        labels = {o.value: o.label for o in engine.options_for(journey, state, spec)}
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(labels.get(v, v) for v in values)
-    if spec.type == FieldType.FILE:
-        names = [documents.get(v, {}).get("filename", "a file") for v in value]
-        count = f"{len(names)} file{'s' if len(names) != 1 else ''}"
-        return f"{count}: " + ", ".join(names)
-    return str(value)
+    kind = field_type(spec)
+    shown = Shown(
+        labels={o.value: o.label for o in engine.options_for(journey, state, spec)}
+        if kind.takes_options
+        else {},
+        filenames={
+            id_: document["filename"]
+            for id_, document in documents.items()
+            if document.get("filename") is not None
+        }
+        if kind.holds_files
+        else {},
+    )
+    return kind.words(value, shown)
 
 
 def event_words(journey: Journey, event: dict[str, Any]) -> str:

@@ -1,6 +1,8 @@
 """Between HTML forms and answers: read a posted step into typed answers, and turn answers
-back into what the form's inputs show. Dates are three inputs (day, month, year); yes/no are
-radios; files are the ids already uploaded plus any files sent with the form.
+back into what the form's inputs show. How a form carries each type of answer is its
+registry entry's `form` (`journeys/field_types.py`): one input; yes/no radios; checkboxes;
+a date as three inputs (day, month, year); files as the ids already uploaded plus any files
+sent with the form.
 
 Whatever a form holds (any text, any length, in any field), reading it either gives answers
 for the engine to check or raises TamperedForm (a 400): never another exception. Digits are
@@ -13,7 +15,8 @@ from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
 
-from wayline.journeys.schema import FieldType, StepSpec
+from wayline.journeys.field_types import FormInput, field_type
+from wayline.journeys.schema import FieldSpec, StepSpec
 
 CONTROL_KEYS = {"csrf_token", "revision", "action", "change", "remove"}
 DATE_PARTS = ("day", "month", "year")
@@ -28,13 +31,23 @@ class TamperedForm(ValueError):
     """A form with fields its page never had."""
 
 
+def input_names(spec: FieldSpec) -> list[str]:
+    """The names of the inputs that carry a field's answer, the first input first."""
+    if field_type(spec).form == FormInput.DATE_PARTS:
+        return [f"{spec.name}-{part}" for part in DATE_PARTS]
+    return [spec.name]
+
+
+def first_input_id(spec: FieldSpec) -> str:
+    """The id of a field's first input (each input's id is its name): where an error
+    summary's link for the field goes."""
+    return input_names(spec)[0]
+
+
 def allowed_keys(step: StepSpec) -> set[str]:
     keys = set(CONTROL_KEYS)
     for spec in step.fields:
-        if spec.type == FieldType.DATE:
-            keys.update(f"{spec.name}-{part}" for part in DATE_PARTS)
-        else:
-            keys.add(spec.name)
+        keys.update(input_names(spec))
     return keys
 
 
@@ -59,12 +72,15 @@ def answers_from_form(step: StepSpec, form: FormData) -> dict[str, Any]:
     """Typed answers for the fields the form carried (files: the ids it listed)."""
     answers: dict[str, Any] = {}
     for spec in step.fields:
-        if spec.type == FieldType.DATE:
+        carried = field_type(spec).form
+        if carried == FormInput.DATE_PARTS:
             parts = [str(form.get(f"{spec.name}-{part}", "")).strip() for part in DATE_PARTS]
             if any(f"{spec.name}-{part}" in form for part in DATE_PARTS):
                 answers[spec.name] = _date(*parts)
-        elif spec.type in (FieldType.MULTIPLE_CHOICE, FieldType.FILE):
-            if spec.name in form or spec.type == FieldType.MULTIPLE_CHOICE:
+        elif carried in (FormInput.CHOICES, FormInput.FILES):
+            # No box ticked sends nothing, and means none; a form without a file field's
+            # name did not show its list, and changes nothing.
+            if spec.name in form or carried == FormInput.CHOICES:
                 answers[spec.name] = [
                     v for v in form.getlist(spec.name) if isinstance(v, str) and v
                 ]
@@ -72,7 +88,7 @@ def answers_from_form(step: StepSpec, form: FormData) -> dict[str, Any]:
             value = form.get(spec.name)
             if isinstance(value, UploadFile):
                 raise TamperedForm(f"'{spec.name}' does not take a file")
-            answers[spec.name] = _yes_no(value) if spec.type == FieldType.YES_NO else value
+            answers[spec.name] = _yes_no(value) if carried == FormInput.YES_NO else value
     return answers
 
 
@@ -80,7 +96,7 @@ def uploads_from_form(step: StepSpec, form: FormData) -> dict[str, list[UploadFi
     """Files sent with the form itself (the no-JavaScript way), by file field."""
     found: dict[str, list[UploadFile]] = {}
     for spec in step.fields:
-        if spec.type != FieldType.FILE:
+        if field_type(spec).form != FormInput.FILES:
             continue
         files = [v for v in form.getlist(spec.name) if isinstance(v, UploadFile) and v.filename]
         if files:
@@ -105,16 +121,17 @@ def form_values(step: StepSpec, values: dict[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for spec in step.fields:
         value = values.get(spec.name)
-        if spec.type == FieldType.DATE:
+        carried = field_type(spec).form
+        if carried == FormInput.DATE_PARTS:
             year, month, day = (str(value).split("-", 2) + ["", ""])[:3] if value else ("", "", "")
             shown[spec.name] = {
                 "day": day.lstrip("0") if DAY_OR_MONTH.fullmatch(day) else day,
                 "month": month.lstrip("0") if DAY_OR_MONTH.fullmatch(month) else month,
                 "year": year,
             }
-        elif spec.type == FieldType.YES_NO:
+        elif carried == FormInput.YES_NO:
             shown[spec.name] = {True: "yes", False: "no"}.get(value, value or "")
-        elif spec.type in (FieldType.MULTIPLE_CHOICE, FieldType.FILE):
+        elif carried in (FormInput.CHOICES, FormInput.FILES):
             shown[spec.name] = list(value) if isinstance(value, list) else []
         else:
             shown[spec.name] = "" if value is None else str(value)
@@ -125,10 +142,11 @@ def form_from_raw(step: StepSpec, raw: FormData) -> dict[str, Any]:
     """Redisplay exactly what was typed after an error (dates by part, unparsed)."""
     shown = form_values(step, answers_from_form(step, raw))
     for spec in step.fields:
-        if spec.type == FieldType.DATE:
+        carried = field_type(spec).form
+        if carried == FormInput.DATE_PARTS:
             shown[spec.name] = {
                 part: str(raw.get(f"{spec.name}-{part}", "")) for part in DATE_PARTS
             }
-        elif spec.type == FieldType.YES_NO and spec.name in raw:
+        elif carried == FormInput.YES_NO and spec.name in raw:
             shown[spec.name] = str(raw.get(spec.name))
     return shown

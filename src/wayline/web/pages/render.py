@@ -15,16 +15,20 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from wayline.journeys import engine
+from wayline.journeys.answer_text import long_date
 from wayline.journeys.engine import FieldError, JourneyState
 from wayline.journeys.expressions import holds
+from wayline.journeys.field_types import FieldType, field_type
 from wayline.journeys.loader import Journey
-from wayline.journeys.schema import FieldSpec, FieldType, StepSpec
+from wayline.journeys.schema import FieldSpec, StepSpec
 from wayline.runtime.presenter import is_required
-from wayline.web.pages.display import long_date, moment
+from wayline.web.pages.display import moment
+from wayline.web.pages.forms import first_input_id
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
 TEMPLATES.env.filters["long_date"] = long_date
 TEMPLATES.env.filters["moment"] = moment
+TEMPLATES.env.filters["first_input_id"] = first_input_id
 REVEAL = re.compile(r'^answers\.([a-z][a-z0-9_]*) == "([^"]+)"$')
 
 
@@ -68,7 +72,12 @@ class FieldView:
 
     @property
     def first_input_id(self) -> str:
-        return f"{self.spec.name}-day" if self.spec.type == FieldType.DATE else self.spec.name
+        return first_input_id(self.spec)
+
+    @property
+    def widget(self) -> str:
+        """The macro in fields/macros.html that asks this field."""
+        return field_type(self.spec).widget
 
     @property
     def described_by(self) -> str:
@@ -120,7 +129,7 @@ def step_fields(
             required=is_required(spec, scope) or depends_here and bool(spec.required),
             options=engine.options_for(journey, state, spec),
             documents=[documents[d] for d in shown.get(spec.name) or [] if d in documents]
-            if spec.type == FieldType.FILE
+            if field_type(spec).holds_files
             else [],
         )
         views[spec.name] = view
@@ -153,12 +162,12 @@ def _revealed_by(
     reveal = REVEAL.match(spec.when or "")
     if reveal is not None:
         parent = views.get(reveal.group(1))
-        if parent is not None and parent.spec.type == FieldType.SINGLE_CHOICE:
+        if parent is not None and _is_radios(parent.spec):
             return reveal.group(1), [reveal.group(2)]
         return None
     read = [name for name in own if f"answers.{name}" in (spec.when or "")]
     parent = views.get(read[0]) if len(read) == 1 else None
-    if parent is None or parent.spec.type != FieldType.SINGLE_CHOICE:
+    if parent is None or not _is_radios(parent.spec):
         return None
     holding = [
         option.value
@@ -171,3 +180,9 @@ def _revealed_by(
         )
     ]
     return parent.spec.name, holding
+
+
+def _is_radios(spec: FieldSpec) -> bool:
+    """A choice of one option: its radios can reveal the fields that depend on it."""
+    kind = field_type(spec)
+    return kind.takes_options and not kind.holds_list
