@@ -277,6 +277,7 @@ def test_limits_switch_off_with_an_environment_variable(
         {"rate_limit_sign_in": "ten a minute"},
         {"rate_limit_uploads": "5/fortnight"},
         {"rate_limit_storage": "carrier-pigeon://loft"},
+        {"rate_limit_storage": "async+memory://"},
     ],
 )
 def test_a_rate_or_store_that_cannot_be_used_stops_the_server(

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from PIL import Image, ImageCms, ImageOps
 
@@ -74,7 +74,7 @@ _bombs_are_errors()
 
 
 @contextmanager
-def opened(stream: BinaryIO, mime: str, max_pixels: int) -> Iterator[Decoded]:
+def opened(stream: IO[bytes], mime: str, max_pixels: int) -> Iterator[Decoded]:
     """The image, its header read and checked, then its pixels decoded (first frame only)."""
     fmt = FORMATS.get(mime)
     if fmt is None:
@@ -129,7 +129,7 @@ def _fit(size: tuple[int, int], edge: int) -> tuple[int, int]:
 def upright(image: Image.Image) -> Image.Image:
     """The image as it is meant to be seen: EXIF orientation applied, no larger than shown."""
     try:
-        turned = ImageOps.exif_transpose(image) or image
+        turned = ImageOps.exif_transpose(image)  # a copy, turned or not
     except Exception:  # a broken orientation tag: show the pixels as stored
         turned = image
     if max(turned.size) > DISPLAY_MAX_EDGE:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from typing import BinaryIO
+from typing import IO
 
 import filetype
 
@@ -39,11 +39,11 @@ class Spool:
     """An upload's bytes, kept unchanged, with their size and SHA-256."""
 
     def __init__(self) -> None:
-        self.file: BinaryIO = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
         self.size = 0
         self.sha256 = ""
 
-    def open(self) -> BinaryIO:
+    def open(self) -> IO[bytes]:
         """The bytes from the start (the same file object: one reader at a time)."""
         self.file.seek(0)
         return self.file
@@ -61,7 +61,7 @@ class Spool:
         self.close()
 
 
-def take(stream: BinaryIO, limit: int) -> Spool:
+def take(stream: IO[bytes], limit: int) -> Spool:
     """Copy at most `limit` bytes of `stream` into a new Spool; Rejected as soon as there are
     more (the rest is never read) or when there are none."""
     spool = Spool()

@@ -151,7 +151,8 @@ def exif_time(value: Any, offset: Any = None) -> str | None:
     if not match:
         return None
     try:
-        moment = datetime(*(int(part) for part in match.groups()))
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        moment = datetime(year, month, day, hour, minute, second)
     except ValueError:  # 0000:00:00 00:00:00 and other impossible dates
         return None
     stamp = moment.isoformat()

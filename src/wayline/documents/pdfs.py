@@ -19,9 +19,10 @@ plain names, in case a damaged file hides an object from the table.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
 from wayline.documents.intake import Rejected
 
@@ -59,7 +60,7 @@ class PdfFacts:
     info: dict[str, Any] = field(default_factory=dict)  # creator, producer, dates
 
 
-def inspect(stream: BinaryIO, limits: PdfLimits) -> PdfFacts:
+def inspect(stream: IO[bytes], limits: PdfLimits) -> PdfFacts:
     """The PDF's page count and document information, or Rejected with the reason."""
     from pypdf import PdfReader  # loaded with the first PDF, not at start-up
 
@@ -97,7 +98,7 @@ def inspect(stream: BinaryIO, limits: PdfLimits) -> PdfFacts:
     return PdfFacts(pages, info)
 
 
-def _scan_raw(stream: BinaryIO) -> None:
+def _scan_raw(stream: IO[bytes]) -> None:
     stream.seek(0)
     tail = b""
     while chunk := stream.read(1024 * 1024):
@@ -158,6 +159,7 @@ def _check(obj: Any, depth: int, budget: list[int]) -> None:
 def _info(reader: PdfReader) -> dict[str, Any]:
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
+    info: Mapping[str, Any]
     try:
         info = reader.metadata or {}
     except Exception:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import structlog
 
@@ -99,7 +99,7 @@ class DocumentPipeline:
         self.scanner = scanner
         self.limits = limits or Limits()
 
-    def check(self, spec: FieldSpec, stream: BinaryIO) -> Checked:
+    def check(self, spec: FieldSpec, stream: IO[bytes]) -> Checked:
         """Every check, in order; Rejected at the first that fails. Nothing is stored."""
         spool = take(stream, limit_for(spec, self.limits.max_upload_bytes))
         try:

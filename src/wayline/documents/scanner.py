@@ -12,7 +12,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 from urllib.parse import parse_qs, unquote, urlparse
 
 
@@ -27,13 +27,13 @@ class ScannerUnavailable(Exception):
 
 
 class Scanner(Protocol):
-    def scan(self, stream: BinaryIO) -> ScanResult: ...
+    def scan(self, stream: IO[bytes]) -> ScanResult: ...
 
 
 class NoScanner:
     """No scanning at all (the embedded default)."""
 
-    def scan(self, stream: BinaryIO) -> ScanResult:
+    def scan(self, stream: IO[bytes]) -> ScanResult:
         return ScanResult(clean=True)
 
 
@@ -75,7 +75,7 @@ class ClamdScanner:
     def __repr__(self) -> str:
         return f"ClamdScanner({self.address})"
 
-    def scan(self, stream: BinaryIO) -> ScanResult:
+    def scan(self, stream: IO[bytes]) -> ScanResult:
         """Scan from the stream's position to its end; a seekable stream is put back where it
         was, so the caller can read it again."""
         start = stream.tell() if _seekable(stream) else None
@@ -111,7 +111,7 @@ class ClamdScanner:
         assert self.host and self.port
         return socket.create_connection((self.host, self.port), timeout=_remaining(deadline))
 
-    def _instream(self, stream: BinaryIO) -> str:
+    def _instream(self, stream: IO[bytes]) -> str:
         deadline = time.monotonic() + self.timeout
         try:
             with self._connect(deadline) as connection:
@@ -182,7 +182,7 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def _seekable(stream: BinaryIO) -> bool:
+def _seekable(stream: IO[bytes]) -> bool:
     try:
         return stream.seekable()
     except (AttributeError, ValueError):

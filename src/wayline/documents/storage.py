@@ -11,7 +11,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -29,7 +29,7 @@ class Stored:
 
 
 class Storage(Protocol):
-    def put(self, key: str, stream: BinaryIO) -> Stored: ...
+    def put(self, key: str, stream: IO[bytes]) -> Stored: ...
 
     def open(self, key: str) -> BinaryIO: ...
 
@@ -49,7 +49,7 @@ class LocalStorage:
             raise ValueError("storage key escapes the storage folder")
         return path
 
-    def put(self, key: str, stream: BinaryIO) -> Stored:
+    def put(self, key: str, stream: IO[bytes]) -> Stored:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
@@ -112,7 +112,7 @@ class S3Storage:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
         return {"ServerSideEncryption": "AES256"}
 
-    def put(self, key: str, stream: BinaryIO) -> Stored:
+    def put(self, key: str, stream: IO[bytes]) -> Stored:
         name = self.object_key(key)
         digest, size = hashlib.sha256(), 0
         with tempfile.SpooledTemporaryFile(max_size=SPOOL) as spool:

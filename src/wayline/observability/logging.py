@@ -25,7 +25,8 @@ FORBIDDEN_KEYS = {"answers", "value", "values", "body", "password", "email", "na
 _FRAMES = ExceptionDictTransformer(show_locals=False, use_rich=False)
 
 
-def drop_values(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def drop_values(_logger: Any, _method: str, event: EventDict) -> EventDict:
+    """Replace the value of every key that could carry what a customer typed."""
     for key in FORBIDDEN_KEYS & event.keys():
         event[key] = "[redacted]"
     return event

@@ -29,7 +29,7 @@ class Sessions:
     async def load(self, request: Request) -> Session | None:
         """Resolve the request's session off the event loop (once per request)."""
         if SCOPE_KEY in request.scope:
-            return request.scope[SCOPE_KEY]
+            return _kept(request)
         return await run_in_threadpool(self._session, request)
 
     def _session(self, request: Request) -> Session | None:
@@ -40,7 +40,7 @@ class Sessions:
             # (which would fail again, inside the error handler, as a 500).
             request.scope[SCOPE_KEY] = None
             request.scope[SCOPE_KEY] = self.service.resolve(token)
-        return request.scope[SCOPE_KEY]
+        return _kept(request)
 
     def customer(self, request: Request) -> str | None:
         session = self._session(request)
@@ -83,8 +83,16 @@ class Sessions:
         request.scope[SCOPE_KEY] = None
 
 
+def _kept(request: Request) -> Session | None:
+    """The session this request resolved earlier (None: nobody). Only this module writes the
+    scope key, always a Session or None."""
+    kept = request.scope[SCOPE_KEY]
+    return kept if isinstance(kept, Session) else None
+
+
 async def current_customer(request: Request) -> str:
-    session = await request.app.state.sessions.load(request)
+    sessions: Sessions = request.app.state.sessions
+    session = await sessions.load(request)
     if session is None:
         raise HTTPException(401, "Sign in to continue", headers={"WWW-Authenticate": "Cookie"})
     return session.subject

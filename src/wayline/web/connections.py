@@ -60,13 +60,19 @@ class HeadLimits:
         feed(data[:room])
         if len(data) <= room or self.transport.is_closing():
             return
-        if self._head_bytes is not None:  # the head is still not complete: too large
+        if self._reading_head():  # the head is still not complete: too large
             self._head_arrived()
             log.info("connection.header_too_large", limit=self.max_head_bytes)
             self.transport.write(TOO_LARGE)
             self.transport.close()
             return
         feed(data[room:])  # the head ended within the cap: the rest is a body
+
+    def _reading_head(self) -> bool:
+        """Whether the parser is still in a request's head. A method, not an inline test of
+        `_head_bytes`: `feed` changes it (the parser's callback), which a type checker's
+        narrowing of the attribute cannot see."""
+        return self._head_bytes is not None
 
     def _await_head(self) -> None:
         if self._head_timer is None:

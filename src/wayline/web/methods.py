@@ -43,7 +43,8 @@ def _answers(routes: Sequence[BaseRoute], probe: Scope) -> bool:
             return True
         # A mount matches on its path prefix alone; what is inside decides the method.
         if isinstance(route.app, StaticFiles):
-            return probe["method"] == "GET"
+            method: str = probe["method"]
+            return method == "GET"
         if _answers(route.routes, {**probe, **child}):
             return True
     return False

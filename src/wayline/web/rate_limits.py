@@ -50,7 +50,7 @@ Who = Literal["address", "client"]
 
 def _multipart(scope: Scope) -> bool:
     """A page post that can carry files (a step with a file field is a multipart form)."""
-    content_type = dict(scope["headers"]).get(b"content-type", b"")
+    content_type: bytes = dict(scope["headers"]).get(b"content-type", b"")
     return content_type.lower().startswith(b"multipart/form-data")
 
 
@@ -114,12 +114,21 @@ def limits_from_settings(settings: Settings) -> dict[str, list[RateLimitItem]]:
 
 
 def storage_from_settings(settings: Settings) -> Storage:
+    """The counts' storage named by the setting; refused (RateLimitSettingsError) unless
+    `limits` knows it and it is synchronous: the limiter counts from worker threads, and an
+    `async+...://` storage would hand it coroutines instead of answers."""
     try:
-        return storage_from_string(settings.rate_limit_storage)
+        storage = storage_from_string(settings.rate_limit_storage)
     except Exception as error:  # limits raises ConfigurationError or ValueError for bad URLs
         raise RateLimitSettingsError(
             f"WAYLINE_RATE_LIMIT_STORAGE={settings.rate_limit_storage!r} cannot be used: {error}"
         ) from None
+    if not isinstance(storage, Storage):
+        raise RateLimitSettingsError(
+            f"WAYLINE_RATE_LIMIT_STORAGE={settings.rate_limit_storage!r} is asynchronous; "
+            "use memory:// or redis://"
+        )
+    return storage
 
 
 @dataclass(frozen=True)
