@@ -7,12 +7,14 @@ built on these clients.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from wayline.connectors.http import PartnerClient, PartnerConfig
+from wayline.connectors.sources import DataSource
 
 
 class Shape(BaseModel):
@@ -160,7 +162,8 @@ class PartnerSources:
     def __init__(self, partners: Partners):
         self.partners = partners
 
-    def as_sources(self) -> dict[str, Any]:
+    def as_sources(self) -> dict[str, DataSource]:
+        """Each source name a journey may read, answered by the partner that holds it."""
         return {
             "policies": _Source(lambda c, p: self.partners.policies(c)),
             "customer": _Source(lambda c, p: self.partners.customer(c)),
@@ -182,8 +185,13 @@ class PartnerSources:
         return self.partners.repairers(str(postcode))
 
 
+PartnerCall = Callable[[str, dict[str, Any]], BaseModel]
+
+
 class _Source:
-    def __init__(self, call):  # type: ignore[no-untyped-def]
+    """A DataSource over one partner call: its typed answer, as plain JSON data."""
+
+    def __init__(self, call: PartnerCall):
         self._call = call
 
     def fetch(self, customer_id: str, params: dict[str, Any], today: date) -> dict[str, Any]:
