@@ -491,6 +491,43 @@ def test_a_rule_that_does_not_fit_its_field_type_is_an_error(tmp_path: Path):
     assert "rule 'not_future' does not apply to a text field (it applies to date)" in error.message
 
 
+IBAN_FIELD = """\
+      - name: payout_iban
+        type: iban
+        label: IBAN
+        classification: sensitive
+        required: Enter the IBAN of the account to pay into
+        rules:
+          - rule: {rule}
+            value: {value}
+            message: Not this one
+"""
+
+
+def with_iban(rule: str, value: str) -> str:
+    field = IBAN_FIELD.format(rule=rule, value=value)
+    return MINIMAL.replace(
+        "        required: Enter your full name\n",
+        "        required: Enter your full name\n" + field,
+    )
+
+
+def test_an_iban_field_loads_with_the_rules_its_registry_entry_allows(tmp_path: Path):
+    journeys, errors = check_directory(write(tmp_path, with_iban("pattern", '"GB.*"')))
+    assert errors == []
+    assert journeys["tiny"].fields["payout_iban"].type == "iban"
+
+
+def test_a_rule_the_iban_entry_does_not_allow_is_an_error(tmp_path: Path):
+    text = with_iban("min_length", "22")
+    error = only_error(write(tmp_path, text))
+    assert error.line == line_of(text, "- rule: min_length")
+    assert error.message == (
+        "rule 'min_length' does not apply to an iban field (it applies to account_number, "
+        "email, long_text, phone, sort_code, text, uk_postcode, uk_vehicle_registration)"
+    )
+
+
 # --- what the customer may be told; effects something can run ----------------------------------
 
 STAFF_CHECK = """\

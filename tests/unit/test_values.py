@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from wayline.journeys import text
+from wayline.journeys.field_types import field_type
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldSpec, FieldType, Option, Rule
 from wayline.journeys.values import Invalid, check_rules, is_empty, parse
@@ -128,6 +129,126 @@ def test_account_number_is_eight_digits(fields, raw, expected):
 def test_account_number_of_another_length_is_refused(fields, raw):
     message = refused(fields["account_number"], raw)
     assert message == "Enter a valid account number, like 00733445"
+
+
+# --- IBAN (ISO 13616) ---------------------------------------------------------------------------
+
+NOT_AN_IBAN = "Enter an IBAN, like GB82 WEST 1234 5698 7654 32"
+WRONG_CHECK_DIGITS = (
+    "Check the IBAN for a mistyped character: its check digits (the 2 numbers after the "
+    "country code) do not match the rest of it"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("GB82WEST12345698765432", "GB82WEST12345698765432"),  # the UK's published example
+        ("GB82 WEST 1234 5698 7654 32", "GB82WEST12345698765432"),  # as printed, in fours
+        ("  gb82 west1234 5698765432 ", "GB82WEST12345698765432"),  # any case, any spaces
+        ("DE89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+        ("FR14 2004 1010 0505 0001 3M02 606", "FR1420041010050500013M02606"),  # letters inside
+        ("NO9386011117947", "NO9386011117947"),  # the shortest in use: 15 characters
+        ("LC55HEMM000100010012001200023015", "LC55HEMM000100010012001200023015"),  # 32
+    ],
+)
+def test_iban_is_kept_in_capitals_without_spaces(raw, expected):
+    assert ok(spec("iban", label="IBAN"), raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "GB83WEST12345698765432",  # one check digit wrong
+        "GB82WEST12345698765433",  # one account digit wrong
+        "GB82WEST12345968765432",  # two digits swapped
+        "GB82 WEST 1234 5698 7654 3Z",  # a letter for a digit, the format still fits
+        "DE00370400440532013000",  # 00, 01 and 99 are never check digits (ISO 7064)
+        "DE01370400440532013000",
+        "DE99370400440532013000",
+    ],
+)
+def test_an_iban_whose_check_digits_do_not_match_says_so(raw):
+    assert refused(spec("iban", label="IBAN"), raw) == WRONG_CHECK_DIGITS
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "GB82WEST1234",  # too short to be any country's
+        "GB82WEST12345698765432123456789012345",  # longer than 34 characters
+        "82GBWEST12345698765432",  # the country code first
+        "GBXXWEST12345698765432",  # the check digits are digits
+        "GB82-WEST-1234-5698-7654-32",  # spaces are allowed, nothing else
+        "GB82\u00a0WEST12345698765432",  # a no-break space is not a space here
+        "GB82WEST1234569876543\u00b2",  # "²" is no digit
+        "GB82WE\u017fT12345698765432",  # "ſ" upper-cases to S: refused, not changed
+    ],
+)
+def test_what_is_not_an_iban_is_refused_with_an_example(raw):
+    assert refused(spec("iban", label="IBAN"), raw) == NOT_AN_IBAN
+
+
+def test_an_iban_with_a_line_break_inside_says_where():
+    message = refused(spec("iban", label="IBAN"), "GB82 WEST\u20281234 5698 7654 32")
+    assert message == "Write this on one line: remove the line break or tab at character 10"
+
+
+def test_an_iban_that_is_not_text_is_refused():
+    assert refused(spec("iban", label="IBAN"), 82) == "IBAN must be text"
+
+
+def test_the_definitions_invalid_message_replaces_the_format_message_only():
+    """`invalid` says what the type is; the check-digit message says what to fix."""
+    field = spec("iban", label="IBAN", invalid="Enter the IBAN from your bank statement")
+    assert refused(field, "not an iban") == "Enter the IBAN from your bank statement"
+    assert refused(field, "GB83WEST12345698765432") == WRONG_CHECK_DIGITS
+
+
+def test_an_iban_pattern_rule_keeps_to_some_countries():
+    field = spec(
+        "iban", label="IBAN", rules=[Rule(rule="pattern", value="GB.*", message="UK only")]
+    )
+    assert check_rules(field, ok(field, "DE89370400440532013000"), scope()) == "UK only"
+    assert check_rules(field, ok(field, "GB82WEST12345698765432"), scope()) is None
+
+
+def _with_check_digits(country: str, account: str) -> str:
+    """A valid IBAN for a country code and a national account number (ISO 7064 MOD 97-10)."""
+    digits = "".join(str(int(c, 36)) for c in account + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{account}"
+
+
+VALID_IBANS = st.builds(
+    _with_check_digits,
+    st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), min_size=2, max_size=2),
+    st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), min_size=11, max_size=30),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(iban=VALID_IBANS, data=st.data())
+def test_any_iban_reads_back_as_itself_however_it_is_spaced_or_cased(iban, data):
+    spaced = "".join(
+        (c.lower() if data.draw(st.booleans()) else c) + " " * data.draw(st.integers(0, 2))
+        for c in iban
+    )
+    field = spec("iban", label="IBAN")
+    assert ok(field, spaced) == iban
+    assert ok(field, iban) == iban
+
+
+@settings(max_examples=300, deadline=None)
+@given(iban=VALID_IBANS, data=st.data())
+def test_any_one_mistyped_character_of_an_iban_is_caught(iban, data):
+    """A digit typed for another digit, or a letter for another letter, changes the number
+    the check digits cover by less than 97 times a power of ten: MOD 97 always sees it."""
+    at = data.draw(st.integers(0, len(iban) - 1))
+    alphabet = "0123456789" if iban[at].isdigit() else "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    typo = data.draw(st.sampled_from([c for c in alphabet if c != iban[at]]))
+    assert refused(spec("iban", label="IBAN"), iban[:at] + typo + iban[at + 1 :]) == (
+        WRONG_CHECK_DIGITS
+    )
 
 
 # --- Money --------------------------------------------------------------------------------------
@@ -901,9 +1022,7 @@ def test_a_typed_in_choice_is_checked_like_text(fields):
 OPTIONS = [Option(value=v, label=v.title()) for v in ("red", "green", "blue")]
 DOCUMENTS = {"doc-1": {"field": "thing"}, "doc-2": {"field": "other"}}
 EVERY_TYPE = [
-    spec(kind.value, options=OPTIONS)
-    if kind in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE)
-    else spec(kind.value)
+    spec(kind.value, options=OPTIONS) if field_type(kind).takes_options else spec(kind.value)
     for kind in FieldType
 ]
 # Every character there is, lone surrogates, controls and unassigned code points included.

@@ -35,7 +35,7 @@ def yes_no(value: Any, shown: Shown) -> str:
 
 
 def long_date(text: str) -> str:
-    """ "2026-03-07" as "7 March 2026"; anything that is not an ISO date as it is."""
+    """An ISO date in words (2026-03-07 reads 7 March 2026); any other text as it is."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -48,7 +48,7 @@ def day(value: Any, shown: Shown) -> str:
 
 
 def pounds(value: Any, shown: Shown) -> str:
-    """ "1234.50" as "£1,234.50"."""
+    """An amount in pounds: 1234.50 reads £1,234.50."""
     return f"£{Decimal(value):,.2f}"
 
 
@@ -60,13 +60,13 @@ def option_labels(value: Any, shown: Shown) -> str:
 
 
 def file_names(value: Any, shown: Shown) -> str:
-    """ "2 files: front.jpg, back.jpg"."""
+    """How many files, and their names: 2 files: front.jpg, back.jpg."""
     names = [shown.filenames.get(v, "a file") for v in value]
     count = f"{len(names)} file{'s' if len(names) != 1 else ''}"
     return f"{count}: " + ", ".join(names)
 
 
 def grouped_in_fours(value: Any, shown: Shown) -> str:
-    """ "GB82WEST12345698765432" as "GB82 WEST 1234 5698 7654 32"."""
+    """In groups of four, as IBANs are printed: GB82 WEST 1234 5698 7654 32."""
     text = str(value)
     return " ".join(text[i : i + IBAN_GROUP] for i in range(0, len(text), IBAN_GROUP))

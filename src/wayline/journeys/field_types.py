@@ -179,6 +179,11 @@ def field_type(of: Typed | FieldType) -> FieldKind:
     return FIELD_TYPES[of if isinstance(of, FieldType) else of.type]
 
 
+def a_field_of(kind: FieldType) -> str:
+    """A type named in a sentence of a definition error: "a text field", "an iban field"."""
+    return f"{'an' if kind.value[0] in 'aeio' else 'a'} {kind.value} field"
+
+
 def types_allowing(rule: str) -> list[str]:
     """The names of the types a rule fits, sorted: for the loader's message."""
     return sorted(name.value for name, kind in FIELD_TYPES.items() if kind.allows(rule))

@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from wayline.journeys.expressions import ExpressionError, compile_expression
-from wayline.journeys.field_types import field_type, types_allowing
+from wayline.journeys.field_types import a_field_of, field_type, types_allowing
 from wayline.journeys.schema import (
     FieldSpec,
     Fragment,
@@ -210,7 +210,7 @@ class _Checker:
             if not field_type(spec).allows(rule.rule):
                 self.error(
                     (*location, "rules", index),
-                    f"rule '{rule.rule}' does not apply to a {spec.type.value} field "
+                    f"rule '{rule.rule}' does not apply to {a_field_of(spec.type)} "
                     f"(it applies to {', '.join(types_allowing(rule.rule))})",
                 )
         if spec.options_from:

@@ -23,7 +23,7 @@ from pydantic import (
 # FieldType is the registry's: the names it has entries for are the types a definition may
 # use. Imported under its own name so `schema.FieldType` stays part of this module's API.
 from wayline.journeys.field_types import FieldType as FieldType
-from wayline.journeys.field_types import field_type
+from wayline.journeys.field_types import a_field_of, field_type
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 SLUG_PATTERN = r"^[a-z][a-z0-9-]*$"
@@ -159,9 +159,9 @@ class FieldSpec(Strict):
     def _check_type_specifics(self) -> FieldSpec:
         kind = field_type(self)
         if kind.takes_options and not (self.options or self.options_from):
-            raise ValueError(f"a {self.type.value} field needs options or options_from")
+            raise ValueError(f"{a_field_of(self.type)} needs options or options_from")
         if not kind.takes_options and (self.options or self.options_from):
-            raise ValueError(f"only choice fields take options, not a {self.type.value} field")
+            raise ValueError(f"only choice fields take options, not {a_field_of(self.type)}")
         if not kind.holds_files and (self.accept or self.max_size_mb):
             raise ValueError("accept and max_size_mb belong to file fields only")
         values = [option.value for option in self.options]
