@@ -227,3 +227,12 @@ def test_any_three_date_parts_make_a_date_or_a_refusal(motor, day, month, year):
         assert parse(spec, typed, [], {}) == typed
     except Invalid as refusal:
         assert str(refusal) == "Date of the incident must be a real date"
+
+
+@pytest.mark.parametrize(
+    ("kept", "checked"),
+    [(True, "yes"), (False, "no"), (None, ""), ("maybe", "maybe"), (["yes"], ["yes"])],
+)
+def test_a_yes_no_answer_or_draft_of_any_form_checks_a_radio_or_none(incident, kept, checked):
+    """A draft keeps what was sent (a list, even): redisplaying it never fails."""
+    assert forms.form_values(incident, {"driveable": kept})["driveable"] == checked

@@ -78,9 +78,9 @@ def _rule_fails(rule: Rule, value: Any, context: dict[str, Any]) -> bool:
     if kind == "pattern":
         return re.fullmatch(str(bound), value) is None
     if kind == "not_future":
-        return value > context["today"]
+        return bool(value > context["today"])  # ISO dates compare as text
     if kind == "not_past":
-        return value < context["today"]
+        return bool(value < context["today"])
     if kind == "min_items":
         return len(value) < int(bound or 0)
     if kind == "max_items":

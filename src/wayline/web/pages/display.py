@@ -40,7 +40,7 @@ def answer_text(
     state: engine.JourneyState,
     spec: FieldSpec,
     value: Any,
-    documents: dict[str, dict],
+    documents: dict[str, dict[str, Any]],
 ) -> str:
     """An answer as its type reads in words (the registry's `words`); "Not given" when
     empty."""
@@ -63,7 +63,7 @@ def answer_text(
 
 
 def event_words(journey: Journey, event: dict[str, Any]) -> str:
-    kind = event["type"]
+    kind = str(event["type"])
     step = journey.step(event.get("step", "")) if event.get("step") else None
     title = f"‘{step.title}’" if step else "a step"
     noun = journey.title[0].lower() + journey.title[1:]

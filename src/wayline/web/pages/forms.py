@@ -130,12 +130,20 @@ def form_values(step: StepSpec, values: dict[str, Any]) -> dict[str, Any]:
                 "year": year,
             }
         elif carried == FormInput.YES_NO:
-            shown[spec.name] = {True: "yes", False: "no"}.get(value, value or "")
+            shown[spec.name] = _radio_checked(value)
         elif carried in (FormInput.CHOICES, FormInput.FILES):
             shown[spec.name] = list(value) if isinstance(value, list) else []
         else:
             shown[spec.name] = "" if value is None else str(value)
     return shown
+
+
+def _radio_checked(value: Any) -> Any:
+    """The yes/no radio an answer checks: "yes" or "no" for true or false; a draft that is
+    neither (as typed, kept for the engine to explain) as it is, checking none."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value or ""
 
 
 def form_from_raw(step: StepSpec, raw: FormData) -> dict[str, Any]:

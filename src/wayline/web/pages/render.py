@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from wayline.journeys.engine import FieldError, JourneyState
 from wayline.journeys.expressions import holds
 from wayline.journeys.field_types import FieldType, field_type
 from wayline.journeys.loader import Journey
-from wayline.journeys.schema import FieldSpec, StepSpec
+from wayline.journeys.schema import FieldSpec, Option, StepSpec
 from wayline.runtime.presenter import is_required
 from wayline.web.pages.display import moment
 from wayline.web.pages.forms import first_input_id
@@ -63,8 +64,8 @@ class FieldView:
     value: Any
     error: str | None
     required: bool
-    options: list = field(default_factory=list)
-    documents: list[dict] = field(default_factory=list)
+    options: list[Option] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
     nested: dict[str, list[FieldView]] = field(default_factory=dict)
     # (choice, options): shown only while one of these options of an earlier choice on the
     # page is chosen (or none is), hidden by script otherwise. No script: always shown.
@@ -93,11 +94,11 @@ def step_fields(
     journey: Journey,
     state: JourneyState,
     step: StepSpec,
-    values: dict,
-    shown: dict,
+    values: dict[str, Any],
+    shown: dict[str, Any],
     errors: list[FieldError],
-    documents: dict,
-    now,
+    documents: dict[str, dict[str, Any]],
+    now: datetime,
 ) -> list[FieldView]:
     """The fields a step page shows, with fields revealed by a radio option nested under it.
 
@@ -151,8 +152,8 @@ def _revealed_by(
     spec: FieldSpec,
     views: dict[str, FieldView],
     own: set[str],
-    values: dict,
-    now,
+    values: dict[str, Any],
+    now: datetime,
 ) -> tuple[str, list[str]] | None:
     """The radio options that reveal a field: (the choice, its options for which the field's
     condition holds), when the condition reads one earlier choice of this step. Conditions
