@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 try:
@@ -12,7 +13,8 @@ try:
 except ImportError:  # the `bench` extra is optional: /proc answers on Linux
     psutil = None
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "performance.md"
 
 
 def clock_ticks() -> int:
@@ -49,3 +51,20 @@ def write_docs_subsection(section: str, intro: str, title: str, subsection: str)
     else:
         text = text.rstrip("\n") + "\n\n" + body
     DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def git_commit() -> str | None:
+    """The commit of the code measured (with "+changes" when the tree differs from it)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return None
+    return f"{commit}+changes" if commit and dirty else commit or None

@@ -1,0 +1,119 @@
+"""The benchmarks run as their users run them, with tiny settings, so they cannot rot: each
+must finish, measure every phase with no failed request, and print every target with a
+verdict. No figure is asserted against a time: these are smoke tests, not timed tests."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import profiles  # noqa: E402  (benchmarks/ is a folder of programs, not a package)
+
+
+def run_benchmark(script: str, *args: str, output: Path) -> tuple[str, dict[str, Any]]:
+    """Run benchmarks/<script> to completion; its stdout and the JSON it wrote."""
+    finished = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args, "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    (written,) = output.glob("*.json")
+    return finished.stdout, json.loads(written.read_text())
+
+
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_journey_throughput_measures_every_phase_and_prints_every_target(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    args = [
+        *("--database", database, "--customers", "2", "--duration", "1", "--warmup", "0.5"),
+        *("--upload-duration", "2", "--upload-clients", "1", "--photo-megapixels", "0.5"),
+    ]
+    if database == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        name = f"wayline_bench_smoke_{secrets.token_hex(4)}"
+        args += ["--postgres-admin-url", server, "--postgres-database", name]
+
+    stdout, report = run_benchmark("journey_throughput.py", *args, output=tmp_path)
+
+    result = report["databases"][database]
+    for phase in ("baseline", "steps", "open_loop", "uploads"):
+        assert result[phase]["requests_ok_in_phase"] > 0, phase
+        assert result[phase]["errors"] == {}, (phase, result[phase]["errors"])
+        assert result[phase]["failures"] == [], (phase, result[phase]["failures"])
+    assert result["steps"]["server_cpu_ms_per_request"] > 0
+    assert result["baseline"]["server_cpu_ms_per_request"] > 0
+    assert result["cpu_ratio"] > 0 and result["peak_ratio"] > 0
+    assert result["uploads"]["photo_bytes"] > 0
+    for target in ("≤ 3× baseline CPU per write", "≥ 30% of baseline peak", "p99 at half"):
+        (row,) = [line for line in stdout.splitlines() if target in line and database in line]
+        assert row.endswith("**met** |") or row.endswith("**not met** |"), row
+
+
+def test_engine_throughput_measures_steps_against_bare_inserts(tmp_path: Path) -> None:
+    stdout, report = run_benchmark(
+        "engine_throughput.py",
+        *("--claims", "3", "--inserts", "20", "--rounds", "2", "--profile", "--profile-top", "40"),
+        output=tmp_path,
+    )
+
+    result = report["result"]
+    assert result["insert"]["cpu_ms"] > 0 and result["step"]["cpu_ms"] > 0
+    assert set(result["steps"]) == {"policy", "incident", "police", "photos"}
+    assert result["ratio"] == pytest.approx(
+        result["step"]["cpu_ms"] / result["insert"]["cpu_ms"], rel=0.01
+    )
+    assert any("submit_step" in entry["function"] for entry in result["profile"])
+    (row,) = [line for line in stdout.splitlines() if "CPU per step ≤ 4×" in line]
+    assert row.endswith("**met** |") or row.endswith("**not met** |"), row
+
+
+def test_profiles_charge_each_sample_to_its_innermost_layer(tmp_path: Path) -> None:
+    raw = tmp_path / "stacks.txt"
+    raw.write_text(
+        "\n".join(
+            [
+                "Thread._bootstrap (threading.py:1);_image (wayline/documents/pipeline.py:2);"
+                "image_evidence (wayline/documents/metadata.py:3);phash (imagehash/__init__.py:4);"
+                "Image.resize (PIL/Image.py:5) 30",
+                "Thread._bootstrap (threading.py:1);_image (wayline/documents/pipeline.py:2);"
+                "display_copy (wayline/documents/images.py:6);ImageFile.load (PIL/ImageFile.py:7)"
+                " 50",
+                "Thread._bootstrap (threading.py:1);_image (wayline/documents/pipeline.py:2);"
+                "display_copy (wayline/documents/images.py:6);_encode_tile (PIL/ImageFile.py:8) 15",
+                "Thread._bootstrap (threading.py:1);Condition.wait (threading.py:9) 5",
+                "not a stack line",
+            ]
+        )
+    )
+
+    stacks = profiles.read_stacks(raw)
+
+    assert profiles.total(stacks) == 100
+    shares = dict(profiles.by_category(stacks, profiles.UPLOAD_RULES))
+    assert shares == {
+        profiles.WAITING.category: 0.05,
+        "decode (Pillow reading the JPEG)": 0.50,
+        "perceptual hashes (imagehash, numpy, scipy)": 0.30,
+        "display copy (orientation, resize, sRGB, JPEG encode)": 0.15,
+    }
+    cumulative = dict(profiles.cumulative(stacks, 10))
+    assert "Thread._bootstrap (threading.py:1)" not in cumulative  # scaffolding
+    assert cumulative["_image (wayline/documents/pipeline.py:2)"] == 0.95
+    assert cumulative["display_copy (wayline/documents/images.py:6)"] == 0.65
+    assert profiles.own(stacks, 1) == [("ImageFile.load (PIL/ImageFile.py:7)", 0.5)]
