@@ -70,11 +70,11 @@ from typing import Any
 from reporting import clock_ticks, process_cpu_seconds, write_docs_subsection
 from sqlalchemy import func, select
 
+from wayline.ids import new_id
 from wayline.journeys.engine import EffectRequest
-from wayline.runtime import tables
-from wayline.runtime.database import make_engine
-from wayline.runtime.ids import new_id
-from wayline.runtime.store import Store, aware, enqueue_effects
+from wayline.store import tables
+from wayline.store.database import Store, aware, make_engine
+from wayline.store.outbox import enqueue as enqueue_effects
 
 try:  # optional: `pip install -e '.[bench]'`; /proc is read otherwise (Linux)
     import psutil
@@ -662,7 +662,7 @@ def fresh_postgres(admin_url: str, database: str) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from wayline.runtime.migrate import upgrade
+    from wayline.store.migrate import upgrade
 
     home = Path(tempfile.mkdtemp(prefix="wayline-bench-effects-"))
     if args.database == "postgres":

@@ -13,7 +13,7 @@ A program, not a test. It:
    dropped, then the indexes made again from the application's table definition, then
    VACUUM ANALYZE (as autovacuum would, for index-only scans). SQLite: one transaction of
    executemany, indexes made after;
-3. runs the queries one after another through `documents.similarity.near` (the application's
+3. runs the queries one after another through `store.photo_index.near` (the application's
    own code, on one connection, after `--warmup` unmeasured queries) and times each;
 4. checks each answer against brute force over all the stored hashes (numpy popcount), and
    reports recall (found ∩ true / true), whether anything further than 8 came back, and the
@@ -52,9 +52,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex
 
 from wayline.documents import similarity
-from wayline.runtime import tables
-from wayline.runtime.database import make_engine
-from wayline.runtime.migrate import upgrade
+from wayline.store import photo_index, tables
+from wayline.store.database import make_engine
+from wayline.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -239,11 +239,11 @@ def run_queries(
     rng = np.random.default_rng(1)
     with engine.connect() as connection:
         for q in rng.choice(len(queries), size=min(warmup, len(queries)), replace=False):
-            similarity.near(connection, int(queries[q]))
+            photo_index.near(connection, int(queries[q]))
         connection.rollback()
         for query in queries:
             began = time.perf_counter()
-            matches = similarity.near(connection, int(query))
+            matches = photo_index.near(connection, int(query))
             latencies.append((time.perf_counter() - began) * 1000)
             connection.rollback()  # each query its own transaction, as in the application
 
@@ -316,10 +316,10 @@ def server_times(engine: Engine, queries: np.ndarray, count: int) -> dict[str, f
     if engine.dialect.name != "postgresql" or count <= 0:
         return None
     planning, execution = [], []
-    statement = text("EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) " + similarity._POSTGRES_NEAR.text)
+    statement = text("EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) " + photo_index._POSTGRES_NEAR.text)
     with engine.connect() as connection:
         for query in queries[:count]:
-            params = similarity.query_parameters(int(query), MAX_DISTANCE, None, "postgresql")
+            params = photo_index.query_parameters(int(query), MAX_DISTANCE, None, "postgresql")
             for line in connection.execute(statement, params).scalars():
                 if found := re.match(r"Planning Time: ([\d.]+)", line):
                     planning.append(float(found[1]))
@@ -337,10 +337,10 @@ def server_times(engine: Engine, queries: np.ndarray, count: int) -> dict[str, f
 def explain_one(engine: Engine, query: int) -> str | None:
     if engine.dialect.name != "postgresql":
         return None
-    params = similarity.query_parameters(query, MAX_DISTANCE, None, "postgresql")
+    params = photo_index.query_parameters(query, MAX_DISTANCE, None, "postgresql")
     with engine.connect() as connection:
         rows = connection.execute(
-            text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + similarity._POSTGRES_NEAR.text), params
+            text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + photo_index._POSTGRES_NEAR.text), params
         ).scalars()
         # Leave the 137 chunk values out: they say nothing about the plan.
         return "\n".join(re.sub(r"'\{[0-9,]+\}'", "'{…137 values…}'", r) for r in rows)
@@ -416,7 +416,7 @@ Target (issue 5): with 1,000,000 stored photo hashes, finding every stored photo
 distance 8 of a new one takes at most 20 ms at p95, with 100% recall against brute force.
 
 Measured by `benchmarks/photo_reuse.py` through the application's own
-`documents.similarity.near` (multi-index hashing over four 16-bit chunks; see
+`store.photo_index.near` (multi-index hashing over four 16-bit chunks; see
 [documents.md](documents.md#photo-reuse-index)) on a database migrated by the application's
 migrations. Around each query hash, near-duplicates are planted at distances 0 to 12 (those at
 9 to 12 must not be returned); every answer is checked against numpy brute force over all the

@@ -12,25 +12,36 @@ from sqlalchemy import inspect
 from wayline.config import PACKAGED_JOURNEYS, Settings
 from wayline.connectors.config import load_partner_configs
 from wayline.connectors.partners import Partners, PartnerSources
-from wayline.connectors.sources import DataSource, demo_sources
+from wayline.connectors.sources import DataSource
 from wayline.documents.scanner import NoScanner, Scanner, scanner_from_url
 from wayline.documents.storage import Storage, storage_from_url
 from wayline.journeys.loader import Journey, load_directory
 from wayline.runtime import effects
-from wayline.runtime import store as store_functions
 from wayline.runtime.catalog import Catalog
 from wayline.runtime.clock import Clock, SystemClock
-from wayline.runtime.database import make_engine
-from wayline.runtime.migrate import upgrade
 from wayline.runtime.service import JourneyService
-from wayline.runtime.store import Store
 from wayline.runtime.worker import Worker
+from wayline.store import Store, definitions
+from wayline.store.database import make_engine
+from wayline.store.migrate import upgrade
 
 log = structlog.get_logger("wayline.bootstrap")
 
 
 class NotMigrated(RuntimeError):
     """The database has no Wayline tables yet."""
+
+
+class NoPartners(RuntimeError):
+    """No partner connectors are configured, and no data sources were given."""
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    """Someone the demo sign-in offers (the sandbox's dataset, wired in by the CLI)."""
+
+    id: str
+    name: str
 
 
 @dataclass
@@ -43,6 +54,8 @@ class Components:
     clock: Clock
     partners: Partners | None = None
     scanner: Scanner = field(default_factory=NoScanner)
+    # Demo mode's sign-in choices, by id; empty outside demo mode.
+    demo_customers: dict[str, DemoCustomer] = field(default_factory=dict)
 
     def worker(self, max_attempts: int | None = None, base_delay: float = 1.0) -> Worker:
         """A worker with a handler for each kind of effect (without partners, only the
@@ -79,9 +92,13 @@ def build(
     clock: Clock | None = None,
     sources: dict[str, DataSource] | None = None,
     partner_urls: dict[str, str] | None = None,
+    demo_customers: dict[str, DemoCustomer] | None = None,
 ) -> Components:
     """Load definitions (refusing to start on any error), open the store, register versions,
-    and connect the partners (the in-process demo dataset when none are configured)."""
+    and connect the partners: those of `connectors.yaml` (WAYLINE_CONNECTORS, or at
+    `partner_urls`), else the `sources` given. With neither it refuses to start (NoPartners):
+    there is no silent fallback to demo data. The demo's sources and sign-in choices come from
+    the edge that runs the demo (the CLI, the tests)."""
     # A definition whose effects no handler runs is refused, as `journeys validate` does.
     journeys = load_directory(settings.journeys_dir, effect_kinds=effects.KINDS)
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -99,10 +116,15 @@ def build(
         path = settings.connectors or PACKAGED_JOURNEYS.parent / "connectors.yaml"
         partners = Partners(load_partner_configs(path, partner_urls))
         sources = sources or PartnerSources(partners).as_sources()
+    if sources is None:
+        raise NoPartners(
+            "No partner connectors are configured: set WAYLINE_CONNECTORS to a connectors.yaml "
+            "(or run `wayline demo`, which starts the partner simulators)"
+        )
     service = JourneyService(
         store,
         catalog,
-        sources or demo_sources(),
+        sources,
         clock,
         file_replacements=settings.file_replacements,
     )
@@ -118,13 +140,23 @@ def build(
             message="Running without a malware scanner: uploads are not scanned "
             "(set WAYLINE_SCANNER_URL=clamd://host:3310 to scan them)",
         )
-    return Components(settings, store, storage, catalog, service, clock, partners, scanner)
+    return Components(
+        settings,
+        store,
+        storage,
+        catalog,
+        service,
+        clock,
+        partners,
+        scanner,
+        demo_customers=dict(demo_customers or {}),
+    )
 
 
 def register_definitions(store: Store, journeys: dict[str, Journey], clock: Clock) -> None:
     with store.write() as connection:
         for journey in journeys.values():
-            store_functions.save_definition(connection, journey, clock.now())
+            definitions.save(connection, journey, clock.now())
 
 
 def demo_secret(home: Path) -> str:

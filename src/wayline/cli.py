@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,18 +35,25 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _build(settings: Settings, migrate: bool, partner_urls: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    from wayline.bootstrap import NotMigrated, build
+    """The application's parts. Demo mode is wired in here, at the edge: its sign-in choices,
+    and the in-process dataset when no partner (simulator or connector) is configured."""
+    from wayline.bootstrap import NoPartners, NotMigrated, build
     from wayline.journeys.loader import DefinitionErrors
 
+    options: dict[str, Any] = {}
+    if settings.demo:
+        from wayline.sandbox.wiring import demo_options
+
+        options = demo_options(in_process_sources=not (partner_urls or settings.connectors))
     try:
-        return build(settings, migrate=migrate, partner_urls=partner_urls)
+        return build(settings, migrate=migrate, partner_urls=partner_urls, **options)
     except DefinitionErrors as failure:
         errors.print("[bold red]Journey definitions have errors; not starting.[/]")
         for error in failure.errors:
             errors.print(f"  {error}", markup=False, highlight=False)
         raise typer.Exit(2) from None
-    except NotMigrated as failure:
-        errors.print(f"[bold red]{failure}[/]")
+    except (NotMigrated, NoPartners) as failure:
+        errors.print(f"[bold red]Not starting:[/] {failure}", markup=True, highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -220,8 +227,8 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    from wayline.runtime.database import make_engine
-    from wayline.runtime.migrate import upgrade
+    from wayline.store.database import make_engine
+    from wayline.store.migrate import upgrade
 
     settings = _settings()
     settings.home.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from wayline.bootstrap import build
 from wayline.config import Settings
+from wayline.sandbox.wiring import demo_options
 from wayline.web.app import create_app
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -61,7 +62,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         journeys_dir=REPO / "journeys",
         rate_limits=False,  # one browser runs every test: limits have tests of their own
     )
-    app = create_app(build(settings, migrate=True))
+    app = create_app(build(settings, migrate=True, **demo_options()))
     port = _free_port()
     server = _Server(
         uvicorn.Config(

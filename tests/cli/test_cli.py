@@ -160,7 +160,24 @@ def test_demo_prints_url_and_customers_and_answers_quickly(env):
         assert name in output
 
 
-def test_migrate_then_worker_once_drains_nothing_and_stops(env):
+def test_serve_refuses_to_start_without_partners_outside_demo_mode(env):
+    """No silent fallback to the demo's data: without connectors, only demo mode starts."""
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    for command in (["serve", "--port", "1"], ["worker", "--once"]):
+        result = subprocess.run(
+            [WAYLINE, *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=os.environ.copy(),
+        )
+        assert result.returncode == 2, result.stderr
+        assert "No partner connectors are configured" in result.stderr
+        assert "WAYLINE_CONNECTORS" in result.stderr
+
+
+def test_migrate_then_worker_once_drains_nothing_and_stops(env, monkeypatch):
+    monkeypatch.setenv("WAYLINE_DEMO", "true")  # the demo's in-process data: no partners needed
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     result = subprocess.run(
         [WAYLINE, "worker", "--once"],

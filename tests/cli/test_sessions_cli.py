@@ -16,8 +16,9 @@ from wayline.bootstrap import Components, build
 from wayline.cli import app as cli
 from wayline.config import Settings
 from wayline.identity.sessions import SessionPolicy, SessionService
-from wayline.runtime import tables
 from wayline.runtime.clock import FixedClock
+from wayline.sandbox.wiring import demo_options
+from wayline.store import tables
 from wayline.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def components(
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    built = build(Settings(), migrate=True)
+    built = build(Settings(), migrate=True, **demo_options())
     yield built
     built.store.engine.dispose()
 

@@ -37,6 +37,7 @@ def main(home: str, database_url: str, bomb: str) -> None:
 
     from wayline.bootstrap import build
     from wayline.config import Settings
+    from wayline.sandbox.wiring import demo_options
     from wayline.web.app import create_app
 
     settings = Settings(
@@ -46,7 +47,7 @@ def main(home: str, database_url: str, bomb: str) -> None:
         secret_key="test",
         journeys_dir=JOURNEYS_DIR,
     )
-    components = build(settings, migrate=True)
+    components = build(settings, migrate=True, **demo_options())
     content = Path(bomb).read_bytes()
     with TestClient(create_app(components)) as http:
         api = Api(http).sign_in("alex")

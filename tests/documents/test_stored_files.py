@@ -22,7 +22,7 @@ from sqlalchemy import select
 from wayline.bootstrap import Components
 from wayline.documents.scanner import ScannerUnavailable
 from wayline.documents.storage import LocalStorage, Stored
-from wayline.runtime import tables
+from wayline.store import tables
 from wayline.web.app import create_app
 
 REPLACEMENTS = 2  # the allowance, small so the tests stay quick

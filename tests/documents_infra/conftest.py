@@ -15,8 +15,8 @@ import pytest
 from infra_kit import Clamd, free_port, start_clamd
 from sqlalchemy import Engine
 
-from wayline.runtime.database import make_engine
-from wayline.runtime.migrate import upgrade
+from wayline.store.database import make_engine
+from wayline.store.migrate import upgrade
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from PIL import Image, ImageDraw, ImageFilter
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from wayline.documents import similarity
-from wayline.documents.similarity import Match, add, near
+from wayline.store import photo_index
+from wayline.store.photo_index import Match, add, near
 
 
 @pytest.fixture
@@ -99,8 +100,8 @@ def test_recall_against_brute_force_on_thousands_of_hashes(connection: Connectio
         for k in range(10):
             stored[f"p{q}-{k}"] = flip(query, rnd.randint(0, 12), rnd)
     for document_id, value in stored.items():
-        rows.append(similarity.row(document_id, f"j-{document_id}", "cust", value))
-    similarity.add_many(connection, rows)
+        rows.append(photo_index.row(document_id, f"j-{document_id}", "cust", value))
+    photo_index.add_many(connection, rows)
 
     ids = list(stored)
     values = np.array([stored[d] for d in ids], dtype=np.uint64)
@@ -117,9 +118,9 @@ def test_recall_against_brute_force_on_thousands_of_hashes(connection: Connectio
 def test_a_query_reads_the_chunk_indexes_not_the_table(engine: Engine) -> None:
     rnd = random.Random(7)
     with engine.begin() as connection:
-        similarity.add_many(
+        photo_index.add_many(
             connection,
-            (similarity.row(f"d{i}", "j", "c", rnd.getrandbits(64)) for i in range(20000)),
+            (photo_index.row(f"d{i}", "j", "c", rnd.getrandbits(64)) for i in range(20000)),
         )
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -134,12 +135,12 @@ def test_a_query_reads_the_chunk_indexes_not_the_table(engine: Engine) -> None:
 
 
 def _plan(connection: Connection, query: int) -> str:
-    params = similarity.query_parameters(query, 8, None, connection.dialect.name)
+    params = photo_index.query_parameters(query, 8, None, connection.dialect.name)
     if connection.dialect.name == "postgresql":
-        explain = text("EXPLAIN " + similarity._POSTGRES_NEAR.text)
+        explain = text("EXPLAIN " + photo_index._POSTGRES_NEAR.text)
         return "\n".join(connection.execute(explain, params).scalars())
-    similarity._register_sqlite_functions(connection)
-    explain = text("EXPLAIN QUERY PLAN " + similarity._SQLITE_NEAR.text).bindparams(
+    photo_index._register_sqlite_functions(connection)
+    explain = text("EXPLAIN QUERY PLAN " + photo_index._SQLITE_NEAR.text).bindparams(
         *(bindparam(f"v{i}", expanding=True) for i in range(4))
     )
     return "\n".join(str(row[-1]) for row in connection.execute(explain, params))
@@ -229,9 +230,9 @@ def test_copies_of_a_stored_photo_are_found(
     connection: Connection, photos: dict[str, Image.Image]
 ) -> None:
     rnd = random.Random(3)
-    similarity.add_many(  # other customers' photos: hashes anywhere
+    photo_index.add_many(  # other customers' photos: hashes anywhere
         connection,
-        (similarity.row(f"other-{i}", "j", "c", rnd.getrandbits(64)) for i in range(2000)),
+        (photo_index.row(f"other-{i}", "j", "c", rnd.getrandbits(64)) for i in range(2000)),
     )
     for name, photo in photos.items():
         add(connection, name, f"journey-{name}", "alex", phash(photo))
@@ -254,7 +255,7 @@ def test_the_migration_makes_the_table_the_code_describes(engine: Engine) -> Non
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from wayline.runtime import tables
+    from wayline.store import tables
 
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), tables.metadata)

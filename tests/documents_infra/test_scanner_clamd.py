@@ -23,6 +23,7 @@ from wayline.documents.scanner import (
     parse_answer,
     scanner_from_url,
 )
+from wayline.sandbox.wiring import demo_options
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 
@@ -223,6 +224,7 @@ def _build(tmp_path: Path, **settings: object) -> Components:
             **settings,  # type: ignore[arg-type]
         ),
         migrate=True,
+        **demo_options(),
     )
 
 

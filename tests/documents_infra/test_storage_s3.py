@@ -17,6 +17,7 @@ import pytest
 from wayline.bootstrap import build
 from wayline.config import Settings
 from wayline.documents.storage import LocalStorage, S3Storage, storage_from_url
+from wayline.sandbox.wiring import demo_options
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 REGION = "eu-west-2"
@@ -143,7 +144,7 @@ def test_the_application_stores_on_s3_when_configured(
         journeys_dir=JOURNEYS,
         secret_key="test",
     )
-    components = build(settings, migrate=True)
+    components = build(settings, migrate=True, **demo_options())
     try:
         assert isinstance(components.storage, S3Storage)
         components.storage.put("journeys/j/d", io.BytesIO(b"evidence"))

@@ -19,6 +19,7 @@ from journey_api import JOURNEYS_DIR, Api
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
+from wayline.sandbox.wiring import demo_options
 from wayline.web.app import create_app
 
 
@@ -51,7 +52,7 @@ def make_components(make_settings: Callable[..., Settings]) -> Iterator[Callable
     built: list[Components] = []
 
     def make(**overrides: Any) -> Components:
-        components = build(make_settings(**overrides), migrate=True)
+        components = build(make_settings(**overrides), migrate=True, **demo_options())
         built.append(components)
         return components
 

@@ -20,6 +20,7 @@ from journey_api import ServerProcess, free_port, run_cli, server_env
 
 from wayline.bootstrap import build
 from wayline.config import Settings
+from wayline.sandbox.wiring import demo_options
 from wayline.web.app import create_app
 from wayline.web.connections import server_options
 
@@ -66,7 +67,7 @@ def served_h11(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         keep_alive_seconds=TIMEOUT,
         max_header_bytes=4096,
     )
-    app = create_app(build(settings, migrate=True))
+    app = create_app(build(settings, migrate=True, **demo_options()))
     port = free_port()
     options = server_options(settings, parser="h11")
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)

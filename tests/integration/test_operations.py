@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from journey_api import Api, ServerProcess, incident, run_cli, server_env, through_incident
 from prometheus_client.parser import text_string_to_metric_families
 
-from wayline.runtime.database import make_engine
-from wayline.runtime.store import Store
+from wayline.store import Store
+from wayline.store.database import make_engine
 from wayline.web.app import create_app
 
 

@@ -21,10 +21,11 @@ from sqlalchemy import select
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
-from wayline.runtime import tables
 from wayline.runtime.clock import FixedClock
 from wayline.runtime.worker import retry_dead
 from wayline.sandbox.server import Sandbox
+from wayline.sandbox.wiring import demo_options
+from wayline.store import tables
 from wayline.web.app import create_app
 
 BREAKER_RESET = 0.3
@@ -91,7 +92,9 @@ def system(
         )
     )
     settings = make_settings(operations_email="ops@example.com", connectors=connectors)
-    components = build(settings, migrate=True, clock=clock)
+    components = build(
+        settings, migrate=True, clock=clock, **demo_options(in_process_sources=False)
+    )
     yield components
     components.store.engine.dispose()
     if components.partners:

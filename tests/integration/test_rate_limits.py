@@ -336,8 +336,8 @@ def test_a_session_store_that_is_down_is_still_a_503_not_a_500(
     import dataclasses
     import shutil
 
-    from wayline.runtime.database import make_engine
-    from wayline.runtime.store import Store
+    from wayline.store import Store
+    from wayline.store.database import make_engine
 
     components = make_components(rate_limits=True)
     alex = Api(clients(create_app(components))).sign_in("alex")

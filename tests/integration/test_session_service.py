@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from wayline.bootstrap import Components
 from wayline.identity.sessions import SessionPolicy, SessionService, stored_id
-from wayline.runtime import tables
 from wayline.runtime.clock import FixedClock
+from wayline.store import tables
 
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 

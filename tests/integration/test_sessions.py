@@ -21,10 +21,10 @@ from starlette.responses import Response
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
-from wayline.runtime import tables
 from wayline.runtime.clock import FixedClock
-from wayline.runtime.database import make_engine
-from wayline.runtime.store import Store
+from wayline.sandbox.wiring import demo_options
+from wayline.store import Store, tables
+from wayline.store.database import make_engine
 from wayline.web.app import create_app
 
 SESSION_COOKIE = "wayline_session"
@@ -149,7 +149,7 @@ def clocked(
     built: list[Components] = []
 
     def make(**overrides: Any) -> Any:
-        components = build(make_settings(**overrides), migrate=True, clock=clock)
+        components = build(make_settings(**overrides), migrate=True, clock=clock, **demo_options())
         built.append(components)
         return create_app(components)
 
@@ -207,7 +207,7 @@ def test_activity_is_recorded_at_most_once_a_minute(
     make_settings: Callable[..., Settings], clock: FixedClock
 ) -> None:
     """Reads stay reads: last_seen is written only when it is a minute old."""
-    components = build(make_settings(), migrate=True, clock=clock)
+    components = build(make_settings(), migrate=True, clock=clock, **demo_options())
     try:
         with TestClient(create_app(components)) as client:
             Api(client).sign_in("alex")

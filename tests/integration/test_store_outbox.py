@@ -12,11 +12,11 @@ from journey_api import Api, through_incident
 from sqlalchemy import select
 
 from wayline.journeys.engine import EffectRequest
-from wayline.runtime import store as store_functions
-from wayline.runtime import superseded, tables
+from wayline.runtime import superseded
 from wayline.runtime.clock import FixedClock
-from wayline.runtime.store import Store, aware
 from wayline.runtime.worker import Effect, Worker, retry_dead
+from wayline.store import outbox, tables
+from wayline.store.database import Store, aware
 
 
 def effect_rows(store: Store, journey_id: str | None = None) -> list[dict[str, Any]]:
@@ -89,7 +89,7 @@ def test_a_failure_to_queue_rolls_the_submission_back(
     def outbox_down(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the outbox is down")
 
-    monkeypatch.setattr(store_functions, "enqueue_effects", outbox_down)
+    monkeypatch.setattr(outbox, "enqueue", outbox_down)
     response = alex.post_submit(journey["id"], journey["revision"], True)
     assert response.status_code == 500
     monkeypatch.undo()
@@ -110,7 +110,7 @@ def test_a_failure_to_queue_rolls_the_submission_back(
 
 def _enqueue(store: Store, clock: FixedClock, *effects: tuple[str, str]) -> None:
     with store.write() as connection:
-        store_functions.enqueue_effects(
+        outbox.enqueue(
             connection,
             "journey-1",
             tuple(EffectRequest(kind, key, {"key": key}) for kind, key in effects),

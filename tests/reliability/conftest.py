@@ -21,6 +21,7 @@ from reliability_kit import JOURNEYS_DIR, connectors_file
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
 from wayline.sandbox.server import Sandbox
+from wayline.sandbox.wiring import demo_options
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -74,7 +75,9 @@ def make_components(home: Path, connectors: Path) -> Iterator[Callable[..., Comp
             "rate_limits": False,
         }
         values.update(overrides)
-        components = build(Settings(**values), migrate=True)
+        components = build(
+            Settings(**values), migrate=True, **demo_options(in_process_sources=False)
+        )
         built.append(components)
         return components
 

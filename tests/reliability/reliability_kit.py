@@ -40,10 +40,12 @@ from journey_api import (  # noqa: E402  (the integration tests' HTTP helpers)
     threaded_server,
 )
 
-from wayline.runtime import tables  # noqa: E402
-from wayline.runtime.store import Store  # noqa: E402
 from wayline.runtime.worker import Worker  # noqa: E402
 from wayline.sandbox.server import Sandbox  # noqa: E402
+from wayline.store import (
+    Store,  # noqa: E402
+    tables,  # noqa: E402
+)
 
 __all__ = [
     "JOURNEYS_DIR",

@@ -19,8 +19,8 @@ from reliability_kit import (
 )
 
 from wayline.journeys.engine import EffectRequest
-from wayline.runtime import store as store_functions
 from wayline.runtime.clock import SystemClock
+from wayline.store import outbox
 from wayline.web.app import create_app
 
 ATTEMPTS = 3
@@ -36,7 +36,7 @@ def test_a_poison_effect_is_dead_lettered_and_can_be_retried(
         # A message from a template the journey does not have: it can never be sent.
         with components.store.write() as connection:
             poison = EffectRequest("notify", f"{ids[0]}:notify:poison", {"template": "nope"})
-            store_functions.enqueue_effects(connection, ids[0], (poison,), SystemClock().now())
+            outbox.enqueue(connection, ids[0], (poison,), SystemClock().now())
         poison_id = next(r["id"] for r in effect_rows(components.store) if r["key"] == poison.key)
 
         def poison_row() -> dict:

@@ -36,11 +36,10 @@ from reliability_kit import (
 )
 
 from wayline.journeys.engine import EffectRequest
-from wayline.runtime import store as store_functions
 from wayline.runtime.clock import SystemClock
-from wayline.runtime.database import make_engine
-from wayline.runtime.store import Store
 from wayline.runtime.worker import Effect, Wakeup, Worker
+from wayline.store import Store, outbox
+from wayline.store.database import make_engine
 from wayline.web.app import create_app
 
 pytestmark = pytest.mark.postgres
@@ -58,7 +57,7 @@ def test_workers_in_threads_never_run_an_effect_at_once(postgres_url, make_compo
             effects = tuple(
                 EffectRequest("probe", f"probe:{journey}:{n}", {"n": n}) for n in range(20)
             )
-            store_functions.enqueue_effects(connection, f"journey{journey:04d}", effects, now)
+            outbox.enqueue(connection, f"journey{journey:04d}", effects, now)
     ids = [row["id"] for row in effect_rows(setup)]
     assert len(ids) == PROBES
 

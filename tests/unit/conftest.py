@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from wayline.connectors.sources import demo_sources
 from wayline.journeys import engine
 from wayline.journeys.engine import JourneyState
 from wayline.journeys.loader import Journey, load_directory
+from wayline.sandbox.sources import demo_sources
 
 JOURNEYS_DIR = Path(__file__).resolve().parents[2] / "journeys"
 

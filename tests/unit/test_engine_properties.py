@@ -27,13 +27,13 @@ from hypothesis.stateful import (
     rule,
 )
 
-from wayline.connectors.sources import demo_sources
 from wayline.journeys import engine
 from wayline.journeys.engine import CHECK_ANSWERS, JourneyState, Refused, Status
 from wayline.journeys.loader import load_directory
 from wayline.journeys.schema import FieldSpec, FieldType
 from wayline.journeys.values import Invalid, is_empty, parse
 from wayline.sandbox import dataset
+from wayline.sandbox.sources import demo_sources
 
 MOTOR = load_directory(Path(__file__).resolve().parents[2] / "journeys")["motor-claim"]
 NOW = datetime(2026, 3, 27, 10, 30, tzinfo=UTC)

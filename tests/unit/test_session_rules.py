@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 
 from wayline.config import Settings
 from wayline.identity.sessions import SessionPolicy, stored_id
-from wayline.runtime.session_store import SessionRow
+from wayline.store.sessions import SessionRow
 from wayline.web.cookies import CookieNames
 from wayline.web.origin import foreign, normalised_origin
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from wayline.config import Settings
-from wayline.runtime import session_store
 from wayline.runtime.clock import Clock
-from wayline.runtime.session_store import SessionRow
-from wayline.runtime.store import Store
+from wayline.store import Store
+from wayline.store import sessions as session_store
+from wayline.store.sessions import SessionRow
 
 TOKEN_BYTES = 32
 # What secrets.token_urlsafe(32) makes: anything else is not ours and never reaches the store.

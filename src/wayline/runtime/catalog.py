@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from wayline.journeys.loader import Journey, journey_from_document
-from wayline.runtime import store
+from wayline.store import Connection, definitions
 
 
 class Catalog:
@@ -25,7 +23,7 @@ class Catalog:
         """The definition a journey started on, even after a newer one was deployed."""
         key = (name, version)
         if key not in self._versions:
-            document = store.load_definition(connection, name, version)
+            document = definitions.load(connection, name, version)
             if document is None:
                 raise LookupError(f"definition {name}@{version} is not in the store")
             self._versions[key] = journey_from_document(document, version)

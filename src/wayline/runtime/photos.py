@@ -11,14 +11,13 @@ from datetime import date
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
 
 from wayline.connectors.http import PartnerError
 from wayline.connectors.partners import Partners
 from wayline.documents import signals as photo_signals
 from wayline.journeys.engine import JourneyState
-from wayline.runtime import tables
-from wayline.runtime.store import Store
+from wayline.store import Connection, Store, photo_index
+from wayline.store import documents as document_rows
 
 log = structlog.get_logger("wayline.photos")
 SOURCE = "photo_signals"
@@ -35,21 +34,14 @@ def assess(store: Store, partners: Partners | None, state: JourneyState) -> dict
         incident_point=_locate(partners, state.answers.get("incident_postcode")),
     )
     named = {d for value in state.answers.values() if isinstance(value, list) for d in value}
-    d = tables.documents.c
     found: dict[str, list[dict[str, str]]] = {}
     with store.write() as connection:
-        rows = connection.execute(
-            select(d.id, d.evidence).where(d.journey_id == state.id, d.status == "accepted")
-        ).all()
-        for row in rows:
-            evidence = row.evidence or {}
-            if row.id not in named or evidence.get("kind") != "image":
+        for document_id, evidence in document_rows.accepted_evidence(connection, state.id).items():
+            if document_id not in named or evidence.get("kind") != "image":
                 continue
-            matches = _similar(connection, evidence.get("phash"), row.id)
-            found[row.id] = photo_signals.photo_signals(evidence, facts, matches)
-            connection.execute(
-                update(tables.documents).where(d.id == row.id).values(signals=found[row.id])
-            )
+            matches = _similar(connection, evidence.get("phash"), document_id)
+            found[document_id] = photo_signals.photo_signals(evidence, facts, matches)
+        document_rows.set_signals(connection, found)
     result = photo_signals.summary(found)
     log.info(
         "photos.assessed",
@@ -61,11 +53,9 @@ def assess(store: Store, partners: Partners | None, state: JourneyState) -> dict
     return result
 
 
-def _similar(connection: Any, phash: str | None, document_id: str) -> list[dict[str, Any]]:
+def _similar(connection: Connection, phash: str | None, document_id: str) -> list[dict[str, Any]]:
     if not phash:
         return []
-    from wayline.documents import similarity
-
     return [
         {
             "document_id": m.document_id,
@@ -73,8 +63,7 @@ def _similar(connection: Any, phash: str | None, document_id: str) -> list[dict[
             "customer_id": m.customer_id,
             "distance": m.distance,
         }
-        for m in similarity.near(connection, phash)
-        if m.document_id != document_id
+        for m in photo_index.near(connection, phash, exclude_document_id=document_id)
     ]
 
 

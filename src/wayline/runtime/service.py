@@ -10,23 +10,34 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection
 
 from wayline.connectors.sources import DataSource
-from wayline.documents import similarity
 from wayline.documents.intake import Rejected
+from wayline.errors import Conflict, IdempotencyMismatch, NotFound, PartnerUnavailable
+from wayline.ids import new_id, new_reference
 from wayline.journeys import engine, outcomes
 from wayline.journeys.engine import DataNeed, JourneyState, Outcome, Refused
 from wayline.journeys.expressions import holds
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldSpec, FieldType, Rule
 from wayline.observability import metrics
-from wayline.runtime import file_room, store, strict_json, superseded
+from wayline.runtime import file_room, strict_json, superseded
 from wayline.runtime.catalog import Catalog
 from wayline.runtime.clock import Clock
-from wayline.runtime.ids import new_id, new_reference
 from wayline.runtime.presenter import present
-from wayline.runtime.store import DuplicateKey, StaleRevision, Store
+from wayline.store import (
+    Connection,
+    DuplicateKey,
+    StaleRevision,
+    Store,
+    definitions,
+    outbox,
+    photo_index,
+)
+from wayline.store import answers as answer_rows
+from wayline.store import documents as document_rows
+from wayline.store import events as event_log
+from wayline.store import journeys as journey_rows
 
 log = structlog.get_logger("wayline.service")
 
@@ -34,18 +45,6 @@ DOCUMENT_RECEIVED = "document.received"
 DOCUMENT_HELD = "document.held"
 DOCUMENT_REJECTED = "document.rejected"
 DOCUMENTS_REMOVED = "documents.removed"
-
-
-class NotFound(Exception):
-    """No such thing for this customer (another customer's journey is 'not found' too)."""
-
-
-class Conflict(Exception):
-    """The journey changed since the caller read it: reload and try again."""
-
-
-class IdempotencyMismatch(Exception):
-    """An idempotency key reused with a different request."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class JourneyService:
 
     def list(self, customer_id: str) -> list[dict[str, Any]]:
         with self.store.read() as connection:
-            rows = store.list_journeys(connection, customer_id)
+            rows = journey_rows.list_for(connection, customer_id)
         for row in rows:
             journey = self.catalog.get(row["journey"])
             row["type"] = row.pop("journey")
@@ -109,7 +108,7 @@ class JourneyService:
         with self.store.read() as connection:
             stored = self._load(connection, journey_id, customer_id)
             journey = self._definition(connection, stored.state)
-            events = store.events_of(connection, journey_id)
+            events = event_log.of(connection, journey_id)
         return self._view(journey, stored.state, stored.revision, events)
 
     def find(self, customer_id: str, journey_id: str) -> tuple[Journey, JourneyState, int]:
@@ -144,9 +143,9 @@ class JourneyService:
                         return replay
                     state = outcome.state
                     current = engine.current_step(journey, state, now)
-                    store.save_definition(connection, journey, now)
-                    store.insert_journey(connection, state, current)
-                    store.append_events(connection, state.id, outcome.events)
+                    definitions.save(connection, journey, now)
+                    journey_rows.insert_journey(connection, state, current)
+                    event_log.append(connection, state.id, outcome.events)
                     body = self._view(journey, state, 1, [e.to_dict() for e in outcome.events])
                     strict_json.check(body)  # answerable, or nothing is kept
                     self._remember(connection, customer_id, idempotency, 201, body, now)
@@ -231,7 +230,7 @@ class JourneyService:
         not change, so its revision stays: pages and API clients that uploaded a file go on
         with the revision they hold. An accepted document may be named by a file answer."""
         with self.store.write() as connection:
-            store.lock_journey(connection, journey_id)
+            journey_rows.lock(connection, journey_id)
             stored = self._load(connection, journey_id, customer_id)
             if stored.state.status != engine.Status.IN_PROGRESS:
                 raise Conflict("Files can no longer be added to this journey")
@@ -240,11 +239,11 @@ class JourneyService:
             held = document.get("status") == "held"
             self._check_room(connection, journey, stored.state, journey.fields[field], held)
             now = self.clock.now()
-            store.insert_document(connection, journey_id, document, now)
+            document_rows.insert_document(connection, journey_id, document, now)
             phash = (document.get("evidence") or {}).get("phash")
             if phash and not held:
                 # In the reuse index at once, so a later claim anywhere finds this photo.
-                similarity.add(connection, document["id"], journey_id, customer_id, phash)
+                photo_index.add(connection, document["id"], journey_id, customer_id, phash)
             data: dict[str, Any] = {"document": document["id"], "field": field}
             if held:
                 data["reason"] = document.get("reason")
@@ -255,7 +254,7 @@ class JourneyService:
                 (field,),
                 data,
             )
-            store.append_events(connection, journey_id, (event,))
+            event_log.append(connection, journey_id, (event,))
 
     def reject_document(
         self, customer_id: str, journey_id: str, field: str, rejected: Rejected
@@ -272,13 +271,13 @@ class JourneyService:
                 (field,),
                 {**data, **rejected.data},
             )
-            store.append_events(connection, journey_id, (event,))
+            event_log.append(connection, journey_id, (event,))
 
     def document(self, customer_id: str, journey_id: str, document_id: str) -> dict[str, Any]:
         """One of the journey's documents, with its storage keys, evidence and signals."""
         with self.store.read() as connection:
             self._load(connection, journey_id, customer_id)
-            record = store.document_record(connection, journey_id, document_id)
+            record = document_rows.record(connection, journey_id, document_id)
         if record is None:
             raise NotFound(f"There is no document '{document_id}' in this journey")
         return record
@@ -287,7 +286,7 @@ class JourneyService:
         """A document's evidence metadata (the shape is in documents.metadata), for the
         system's own work (signals, the reuse index): no owner check."""
         with self.store.read() as connection:
-            return store.evidence_of(connection, document_id)
+            return document_rows.evidence_of(connection, document_id)
 
     def supersede_documents(self, journey_id: str) -> list[str]:
         """On a sent journey, mark the documents no answer names as removed (their rows stay,
@@ -295,8 +294,8 @@ class JourneyService:
         Returns where every removed document of the journey was stored, for the caller to
         delete after this commits (again if it is run again: deleting is idempotent)."""
         with self.store.write() as connection:
-            store.lock_journey(connection, journey_id)
-            owner = store.owner_of(connection, journey_id)
+            journey_rows.lock(connection, journey_id)
+            owner = journey_rows.owner_of(connection, journey_id)
             if owner is None:
                 raise NotFound(f"There is no journey '{journey_id}'")
             state = self._load(connection, journey_id, owner).state
@@ -309,17 +308,16 @@ class JourneyService:
                 if spec.type == FieldType.FILE
                 for document in state.answers.get(name) or []
             }
-            stored = store.stored_documents(connection, journey_id)
+            stored = document_rows.stored(connection, journey_id)
             unnamed = sorted(d for d in stored if d not in named)
             if unnamed:
-                store.mark_removed(connection, unnamed)
-                for document in unnamed:
-                    similarity.remove(connection, document)
+                document_rows.mark_removed(connection, unnamed)
+                photo_index.remove(connection, unnamed)
                 fields = tuple(sorted({stored[d] for d in unnamed}))
                 data = {"documents": unnamed, "reason": "not in the answers when it was sent"}
                 event = engine.Event(DOCUMENTS_REMOVED, self.clock.now(), None, fields, data)
-                store.append_events(connection, journey_id, (event,))
-            return store.removed_keys(connection, journey_id)
+                event_log.append(connection, journey_id, (event,))
+            return document_rows.removed_keys(connection, journey_id)
 
     def _check_room(
         self,
@@ -348,7 +346,7 @@ class JourneyService:
         limit = file_room.stored_limit(
             int(rule.value or 0) if rule else None, self.file_replacements
         )
-        if store.stored_count(connection, state.id, spec.name) >= limit:
+        if document_rows.stored_count(connection, state.id, spec.name) >= limit:
             raise file_room.too_many_stored(spec, limit)
 
     def _check_answer_room(
@@ -362,7 +360,7 @@ class JourneyService:
         step = journey.step(_step_of(journey, spec.name) or "")
         named = engine.step_values(journey, state, step).get(spec.name) if step else None
         listed = set(named) if isinstance(named, list) else set()
-        uploaded = store.field_documents(connection, state.id, spec.name)
+        uploaded = document_rows.field_arrivals(connection, state.id, spec.name)
         counted = [d for d, at in uploaded.items() if d in listed or at >= state.updated_at]
         if len(counted) >= int(rule.value or 0):
             raise Rejected(
@@ -377,7 +375,7 @@ class JourneyService:
         for journey in self.catalog.current.values():
             cutoff = now - engine.parse_duration(journey.definition.abandon_after)
             with self.store.read() as connection:
-                stale = store.stale_journeys(connection, journey.name, cutoff, limit)
+                stale = journey_rows.stale(connection, journey.name, cutoff, limit)
             for journey_id, customer_id, revision in stale:
 
                 def command(definition: Journey, state: JourneyState, at: datetime) -> Outcome:
@@ -395,7 +393,7 @@ class JourneyService:
         """The journey's uploads (id, field, file name, type, size), oldest first."""
         with self.store.read() as connection:
             self._load(connection, journey_id, customer_id)
-            return store.document_records(connection, journey_id)
+            return document_rows.listed(connection, journey_id)
 
     def apply(
         self, journey_id: str, command: Command, needs: Needs | None = None, strict: bool = False
@@ -403,7 +401,7 @@ class JourneyService:
         """Run a command as the system (the effect worker): on the journey as it is now, for
         whichever customer owns it."""
         with self.store.read() as connection:
-            owner = store.owner_of(connection, journey_id)
+            owner = journey_rows.owner_of(connection, journey_id)
         if owner is None:
             raise NotFound(f"There is no journey '{journey_id}'")
         return self._run(owner, journey_id, None, None, command, needs=needs, strict=strict).body
@@ -411,7 +409,7 @@ class JourneyService:
     def system_state(self, journey_id: str) -> tuple[Journey, JourneyState]:
         """A journey's definition and state as they are now, for the system's own work."""
         with self.store.read() as connection:
-            owner = store.owner_of(connection, journey_id)
+            owner = journey_rows.owner_of(connection, journey_id)
             if owner is None:
                 raise NotFound(f"There is no journey '{journey_id}'")
             stored = self._load(connection, journey_id, owner)
@@ -457,7 +455,7 @@ class JourneyService:
                         )
                     journey = self._definition(connection, stored.state)
                     state = replace(
-                        stored.state, documents=store.documents_of(connection, journey_id)
+                        stored.state, documents=document_rows.nameable(connection, journey_id)
                     )
                     state = self._with_fetched(journey, state, fetched)
                     # What this call already fetched is used as it came, even a failure.
@@ -493,17 +491,17 @@ class JourneyService:
         self,
         connection: Connection,
         journey: Journey,
-        stored: store.StoredJourney,
+        stored: journey_rows.StoredJourney,
         outcome: Outcome,
         now: datetime,
     ) -> dict[str, Any]:
         state = outcome.state
         current = engine.current_step(journey, state, now)
-        new_revision = store.update_journey(connection, state, stored.revision, current)
-        store.sync_answers(connection, journey, stored.state, state)
-        store.append_events(connection, state.id, outcome.events)
-        store.enqueue_effects(connection, state.id, outcome.effects, now)
-        events = store.events_of(connection, state.id)
+        new_revision = journey_rows.update_journey(connection, state, stored.revision, current)
+        answer_rows.sync(connection, journey, stored.state, state)
+        event_log.append(connection, state.id, outcome.events)
+        outbox.enqueue(connection, state.id, outcome.effects, now)
+        events = event_log.of(connection, state.id)
         body = self._view(journey, state, new_revision, events)
         # The response is serialised after the commit: a body that cannot be would answer 500
         # for a change already made. Checked here, such a failure rolls the change back.
@@ -540,7 +538,7 @@ class JourneyService:
         return entry
 
     def _load(self, connection: Connection, journey_id: str, customer_id: str):
-        stored = store.load_journey(connection, journey_id, customer_id)
+        stored = journey_rows.load(connection, journey_id, customer_id)
         if stored is None:
             raise NotFound(f"There is no journey '{journey_id}'")
         structlog.contextvars.bind_contextvars(journey_id=journey_id)
@@ -584,7 +582,7 @@ class JourneyService:
     ) -> Result | None:
         if idempotency is None:
             return None
-        found = store.find_idempotent(connection, customer_id, idempotency.key)
+        found = idempotency.find(connection, customer_id, idempotency.key)
         if found is None:
             return None
         if found["fingerprint"] != idempotency.fingerprint:
@@ -603,7 +601,7 @@ class JourneyService:
         now: datetime,
     ) -> None:
         if idempotency is not None:
-            store.remember_idempotent(
+            idempotency.remember(
                 connection,
                 customer_id,
                 idempotency.key,
@@ -615,10 +613,6 @@ class JourneyService:
 
 
 Needs = Callable[[Journey, JourneyState, datetime], list[DataNeed]]
-
-
-class PartnerUnavailable(Exception):
-    """A partner the system needed could not answer; the effect will be tried again."""
 
 
 def _step_needs(step: str, answers: dict) -> Needs:

@@ -22,13 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, func, select, update
 
 from wayline.observability import metrics
-from wayline.runtime import tables
 from wayline.runtime.clock import Clock
-from wayline.runtime.database import is_sqlite
-from wayline.runtime.store import NOTIFY_CHANNEL, Store, aware
+from wayline.store import Store, outbox
 
 log = structlog.get_logger("wayline.worker")
 
@@ -48,69 +45,6 @@ class Effect:
 
 
 Handler = Callable[[Effect], None]
-
-# The worker's statements, built once: building a SQLAlchemy statement costs several times more
-# than running a built one with new parameters, and the worker runs them for every effect.
-_effect = tables.effects.c
-_STAMP = _effect.available_at.type
-_IS_DUE = (
-    _effect.status.in_(("pending", "running")),
-    _effect.available_at <= bindparam("now", type_=_STAMP),
-    _effect.kind.in_(bindparam("kinds", expanding=True)),
-)
-_DUE = (
-    select(
-        _effect.id,
-        _effect.journey_id,
-        _effect.kind,
-        _effect.key,
-        _effect.params,
-        _effect.attempts,
-        _effect.available_at,
-        _effect.started_at,
-    )
-    .where(*_IS_DUE)
-    .order_by(_effect.available_at)
-    .limit(bindparam("limit"))
-)
-_LEASE_VALUES = {
-    "status": "running",
-    "available_at": bindparam("leased_until", type_=_STAMP),
-    "attempts": _effect.attempts + 1,
-    "updated_at": bindparam("now", type_=_STAMP),
-    "started_at": func.coalesce(_effect.started_at, bindparam("now", type_=_STAMP)),
-}
-# SQLite (one writer at a time): read what is due, then lease it.
-_LEASE = (
-    update(tables.effects)
-    .where(_effect.id.in_(bindparam("ids", expanding=True)))
-    .values(_LEASE_VALUES)
-)
-# PostgreSQL: lock what is due, skipping what other workers hold, and lease it in one statement.
-_locked = (
-    select(_effect.id, _effect.available_at)
-    .where(*_IS_DUE)
-    .order_by(_effect.available_at)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-    .subquery("due")
-)
-_CLAIM_LOCKED = (
-    update(tables.effects)
-    .where(_effect.id == _locked.c.id)
-    .values(_LEASE_VALUES)
-    .returning(
-        _effect.id,
-        _effect.journey_id,
-        _effect.kind,
-        _effect.key,
-        _effect.params,
-        (_effect.attempts - 1).label("attempts"),  # as they were before this claim
-        _locked.c.available_at.label("available_at"),  # when it became due, not the new lease
-        _effect.started_at,
-    )
-)
-_FINISH = update(tables.effects).where(_effect.id == bindparam("effect_id"))
 
 
 class Worker:
@@ -185,28 +119,22 @@ class Worker:
         if not self.handlers:
             return []
         now = self.clock.now()
-        parameters = {
-            "now": now,
-            "kinds": sorted(self.handlers),
-            "limit": limit or self.batch,
-            "leased_until": now + self.lease,  # if this worker dies, the effect is due again
-        }
         with self.store.write() as connection:
-            if is_sqlite(connection.engine):
-                rows = connection.execute(_DUE, parameters).all()
-                if rows:
-                    connection.execute(_LEASE, {**parameters, "ids": [row.id for row in rows]})
-            else:
-                rows = connection.execute(_CLAIM_LOCKED, parameters).all()
-                rows.sort(key=lambda row: row.available_at)  # RETURNING keeps no order
-        for row in rows:
+            claimed = outbox.claim(
+                connection,
+                sorted(self.handlers),
+                now,
+                leased_until=now + self.lease,  # if this worker dies, the effect is due again
+                limit=limit or self.batch,
+            )
+        for row in claimed:
             if row.attempts == 0:  # how long the first attempt waited after becoming due
-                waited = (now - aware(row.available_at)).total_seconds()  # type: ignore[operator]
+                waited = (now - row.due_at).total_seconds()
                 metrics.EFFECT_START_DELAY.labels(row.kind).observe(max(waited, 0.0))
-        return [self._claimed(row, now) for row in rows]
+        return [self._claimed(row, now) for row in claimed]
 
-    def _claimed(self, row: Any, now: datetime) -> Effect:
-        started = aware(row.started_at) if row.started_at is not None else now
+    def _claimed(self, row: outbox.Claimed, now: datetime) -> Effect:
+        started = row.started_at or now
         attempt = row.attempts + 1
         return Effect(
             row.id,
@@ -279,18 +207,9 @@ class Worker:
     def _postpone(self, effect: Effect, reason: str, wait: float) -> None:
         """The partner is known to be down (its breaker is open): this attempt never reached
         it, so it does not count; try again once the breaker lets a trial through."""
+        now = self.clock.now()
         with self.store.write() as connection:
-            connection.execute(
-                update(tables.effects)
-                .where(tables.effects.c.id == effect.id)
-                .values(
-                    status="pending",
-                    attempts=tables.effects.c.attempts - 1,
-                    last_error=reason,
-                    updated_at=self.clock.now(),
-                    available_at=self.clock.now() + timedelta(seconds=wait),
-                )
-            )
+            outbox.postpone(connection, effect.id, reason, now, now + timedelta(seconds=wait))
         metrics.EFFECTS_RUN.labels(effect.kind, "postponed").inc()
         log.warning(
             "effect.postponed",
@@ -299,16 +218,15 @@ class Worker:
             seconds=round(wait, 2),
         )
 
-    def _finish(self, effect_id: str, status: str, error: str | None, available_at=None) -> None:
-        values: dict[str, Any] = {
-            "status": status,
-            "last_error": error,
-            "updated_at": self.clock.now(),
-        }
-        if available_at is not None:
-            values["available_at"] = available_at
+    def _finish(
+        self,
+        effect_id: str,
+        status: str,
+        error: str | None,
+        available_at: datetime | None = None,
+    ) -> None:
         with self.store.write() as connection:
-            connection.execute(_FINISH, {"effect_id": effect_id, **values})
+            outbox.finish(connection, effect_id, status, error, self.clock.now(), available_at)
 
 
 def _words(duration: timedelta | None) -> str:
@@ -327,10 +245,10 @@ class Wakeup:
 
     def __init__(self, store: Store):
         self.store = store
-        self._listener: Any = None
+        self._listener = outbox.Listener(store)
 
     def wait(self, timeout: float) -> None:
-        if self.store.engine.dialect.name == "postgresql":
+        if self._listener.available:
             self._wait_for_notify(timeout)
         else:
             self.store.effects_queued.wait(timeout)
@@ -340,9 +258,9 @@ class Wakeup:
         """Whether effects were queued since the last look, without waiting (on PostgreSQL this
         also starts listening, so the caller may look for work and then wait)."""
         woken = False
-        if self.store.engine.dialect.name == "postgresql":
+        if self._listener.available:
             try:
-                woken = bool(list(self._listen().notifies(timeout=0)))
+                woken = self._listener.notified(timeout=0)
             except Exception as error:  # a dropped connection: look for work to be safe
                 log.warning("worker.listen_failed", error=type(error).__name__)
                 self.close()
@@ -355,58 +273,24 @@ class Wakeup:
         if self.store.effects_queued.is_set():
             return
         try:
-            listener = self._listen()
-            for _ in listener.notifies(timeout=timeout, stop_after=1):
-                break
+            self._listener.notified(timeout)
         except Exception as error:  # a dropped connection: listen again next time
             log.warning("worker.listen_failed", error=type(error).__name__)
             self.close()
             self.store.effects_queued.wait(min(timeout, 1.0))
 
-    def _listen(self) -> Any:
-        if self._listener is None or self._listener.closed:
-            import psycopg
-
-            url = self.store.engine.url.set(drivername="postgresql")
-            self._listener = psycopg.connect(
-                url.render_as_string(hide_password=False), autocommit=True
-            )
-            self._listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        return self._listener
-
     def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+        self._listener.close()
 
 
 def retry_dead(store: Store, clock: Clock, effect_id: str | None = None) -> int:
     """Put dead-lettered effects (one, or all) back in the queue, with their attempts and
     their age counted afresh."""
-    e = tables.effects.c
-    statement = update(tables.effects).where(e.status == "dead")
-    if effect_id:
-        statement = statement.where(e.id == effect_id)
     with store.write() as connection:
-        result = connection.execute(
-            statement.values(
-                status="pending",
-                attempts=0,
-                started_at=None,
-                available_at=clock.now(),
-                updated_at=clock.now(),
-            )
-        )
-    return result.rowcount
+        return outbox.retry_dead(connection, clock.now(), effect_id)
 
 
 def effects_in(store: Store, status: str, limit: int = 200) -> list[dict[str, Any]]:
-    e = tables.effects.c
+    """Effects in one status, most recently changed first."""
     with store.read() as connection:
-        rows = connection.execute(
-            select(e.id, e.journey_id, e.kind, e.attempts, e.last_error, e.started_at, e.updated_at)
-            .where(e.status == status)
-            .order_by(e.updated_at.desc())
-            .limit(limit)
-        ).all()
-    return [row._asdict() for row in rows]
+        return outbox.in_status(connection, status, limit)

@@ -50,6 +50,7 @@ def create_app(components: Components) -> FastAPI:
         components.storage, components.scanner, Limits.from_settings(settings)
     )
     app.state.service = components.service
+    app.state.demo_customers = components.demo_customers
     cookies = CookieNames.for_transport(secure=settings.cookies_secure())
     session_service = SessionService(
         components.store, components.clock, SessionPolicy.from_settings(settings)
@@ -63,7 +64,7 @@ def create_app(components: Components) -> FastAPI:
     app.include_router(journeys.router, dependencies=csrf)
     app.include_router(documents.router, dependencies=csrf)
     if settings.demo:
-        app.include_router(demo.router)
+        app.include_router(demo.router(components.demo_customers))
     app.include_router(pages.router)
     docs.install(app)
     openapi.install(app)

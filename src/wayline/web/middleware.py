@@ -11,8 +11,8 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from wayline.ids import new_id
 from wayline.observability import metrics
-from wayline.runtime.ids import new_id
 
 log = structlog.get_logger("wayline.http")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

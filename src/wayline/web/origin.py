@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from wayline.errors import StoreUnavailable
 from wayline.web.pages.render import render
 from wayline.web.problems import problem, wants_html
 
@@ -101,6 +101,6 @@ def _refusal(request: Request) -> Response:
         heading = "This request was refused"
         try:
             return render(request, "error.html", heading, 403, heading=heading, message=DETAIL)
-        except OperationalError:
+        except StoreUnavailable:
             pass  # the page shows who is signed in, from the store, which is down: refuse plainly
     return problem(403, DETAIL)

@@ -9,12 +9,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wayline.documents.intake import Rejected
+from wayline.errors import Conflict, IdempotencyMismatch, NotFound, Unavailable
 from wayline.journeys.engine import Refused
-from wayline.runtime.service import Conflict, IdempotencyMismatch, NotFound, PartnerUnavailable
 from wayline.web.methods import allowed_methods
 from wayline.web.pages.forms import TamperedForm
 from wayline.web.pages.routes import SignInRequired
@@ -166,8 +165,7 @@ def server_error(request: Request) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(OperationalError, _unavailable)
-    app.add_exception_handler(PartnerUnavailable, _unavailable)
+    app.add_exception_handler(Unavailable, _unavailable)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -15,7 +15,7 @@ from fastapi import Request, UploadFile
 
 from wayline.documents.intake import Rejected
 from wayline.documents.pipeline import HELD, DocumentPipeline
-from wayline.runtime.ids import new_id
+from wayline.ids import new_id
 from wayline.runtime.service import JourneyService
 
 LISTED = ("id", "field", "filename", "content_type", "size", "sha256", "status", "reason")

@@ -20,8 +20,8 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from wayline.documents.pipeline import HELD, download_name
-from wayline.runtime.service import Conflict, NotFound
-from wayline.runtime.store import REMOVED
+from wayline.errors import Conflict, NotFound
+from wayline.store.documents import REMOVED
 from wayline.web.api.journeys import ERRORS, Customer, Service
 from wayline.web.uploads import accept_upload, listed
 

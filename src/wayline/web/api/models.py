@@ -6,14 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from wayline.sandbox.dataset import CUSTOMERS
-
 # Revisions count a journey's writes; the bound keeps a client's number within what every
 # database compares (SQLite's INTEGER is 64-bit), so a huge one is a 422, not a driver error.
 # 2**53 - 1 rather than 2**63 - 1: the OpenAPI document writes bounds as JSON numbers, which
 # clients (JavaScript, schemathesis) read as doubles, and 2**63 - 1 does not survive that.
 MAX_REVISION = 2**53 - 1
-DEMO_IDS = list(CUSTOMERS)  # the demo sign-in's schema lists them: any other is refused
 
 
 class Body(BaseModel):
@@ -38,8 +35,3 @@ class SubmitJourney(Body):
     # Only true is accepted (the service says why false is refused); the schema says so.
     declaration: StrictBool = Field(json_schema_extra={"const": True})
 
-
-class DemoSignIn(Body):
-    customer: str = Field(
-        min_length=1, max_length=100, examples=["alex"], json_schema_extra={"enum": DEMO_IDS}
-    )

@@ -12,13 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from wayline.documents.intake import Rejected
+from wayline.errors import Conflict
 from wayline.journeys import engine
 from wayline.journeys.engine import CHECK_ANSWERS, FieldError, InvalidAnswers, Refused
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldType
 from wayline.runtime.presenter import step_warnings
-from wayline.runtime.service import Conflict, JourneyService
-from wayline.sandbox.dataset import CUSTOMERS
+from wayline.runtime.service import JourneyService
 from wayline.web.pages import forms
 from wayline.web.pages.display import OUTCOME_WORDS, STATUS_WORDS, answer_text, event_words
 from wayline.web.pages.render import render, step_fields
@@ -91,7 +91,7 @@ def sign_in_page(request: Request, next: str = "/journeys") -> Response:
         request,
         "sign_in.html",
         "Sign in",
-        customers=list(CUSTOMERS.values()),
+        customers=list(request.app.state.demo_customers.values()),
         next=_local(next),
         errors=[],
     )
@@ -103,13 +103,14 @@ async def sign_in(request: Request) -> Response:
         return Response(status_code=404)
     form = await checked_form(request)
     choice, target = form.get("customer"), _local(str(form.get("next", "/journeys")))
-    if choice not in CUSTOMERS:
+    customers = request.app.state.demo_customers
+    if choice not in customers:
         errors = [FieldError("customer", "Select who you want to sign in as")]
         return render(
             request,
             "sign_in.html",
             "Sign in",
-            customers=list(CUSTOMERS.values()),
+            customers=list(customers.values()),
             next=target,
             errors=errors,
         )

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from wayline.runtime import tables
-from wayline.runtime.store import aware
+from wayline.store import tables
+from wayline.store.database import aware
 
 _session = tables.sessions.c
 

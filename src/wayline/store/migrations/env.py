@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from wayline.runtime.database import make_engine
-from wayline.runtime.tables import metadata
+from wayline.store.database import make_engine
+from wayline.store.tables import metadata
 
 config = context.config
 

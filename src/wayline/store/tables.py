@@ -1,4 +1,4 @@
-"""The store's tables (SQLAlchemy Core). Migrations in runtime/migrations create them."""
+"""The store's tables (SQLAlchemy Core). Migrations in store/migrations create them."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ documents = Table(
     Index("ix_documents_journey", "journey_id"),
 )
 
-# The photo reuse index (documents/similarity.py): each photo's 64-bit perceptual hash, stored
+# The photo reuse index (store/photo_index.py): each photo's 64-bit perceptual hash, stored
 # as a signed BIGINT, and its four 16-bit chunks, each indexed with the hash, so that a query by
 # chunk and distance is answered from the index alone (multi-index hashing); the c0 index also
 # finds a hash's rows.

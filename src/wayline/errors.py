@@ -1,0 +1,57 @@
+"""Wayline's one exception hierarchy: what the service layer, the store and the guards raise to
+their callers, each a kind the web layer maps to one HTTP answer (web/problems.py).
+
+It sits at the top of the package, importing nothing, because the store and the connectors
+raise members of it too and they sit below the service layer (runtime/). The engine's own
+refusals (`journeys.engine.Refused`) and a file's (`documents.intake.Rejected`) are not here:
+the pure core imports nothing of Wayline, and a refused file is an answer, not a failure.
+
+    WaylineError
+    ├── NotFound                  no such thing for this caller
+    ├── Conflict                  the journey changed, or cannot take this now
+    ├── IdempotencyMismatch       a key reused with another request
+    ├── Unavailable               a dependency could not answer; nothing changed
+    │   ├── StoreUnavailable      the database
+    │   └── PartnerUnavailable    a partner the system needed
+    └── PartnerCallInTransaction  a bug: a partner was called with a transaction open
+"""
+
+from __future__ import annotations
+
+
+class WaylineError(Exception):
+    """The base of every error Wayline raises on purpose."""
+
+
+class NotFound(WaylineError):
+    """No such thing for this customer (another customer's journey is 'not found' too)."""
+
+
+class Conflict(WaylineError):
+    """The journey changed since the caller read it (reload and try again), or it can no
+    longer take what was asked (files for a journey already sent)."""
+
+
+class IdempotencyMismatch(WaylineError):
+    """An idempotency key reused with a different request."""
+
+
+class Unavailable(WaylineError):
+    """A dependency could not answer. Nothing was changed: the caller may try again."""
+
+
+class StoreUnavailable(Unavailable):
+    """The database could not be reached or could not finish the transaction."""
+
+
+class PartnerUnavailable(Unavailable):
+    """A partner the system needed could not answer; the effect will be tried again."""
+
+    def __init__(self, source: str):
+        super().__init__(source)
+        self.source = source
+
+
+class PartnerCallInTransaction(WaylineError):
+    """A partner was called while a database transaction was open (wayline.guards): a bug.
+    A slow partner would hold the transaction, and on SQLite the one writer lock, with it."""

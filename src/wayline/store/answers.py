@@ -1,0 +1,50 @@
+"""The answers table: one row per answered field, with its step, classification and source
+(the customer, or a prefill source), mirrored from the journey's state by each command."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, bindparam, delete, insert
+
+from wayline.journeys.engine import JourneyState
+from wayline.journeys.loader import Journey
+from wayline.store import tables
+
+_answer = tables.answers.c
+_DELETE = delete(tables.answers).where(
+    _answer.journey_id == bindparam("journey_id"),
+    _answer.field.in_(bindparam("fields", expanding=True)),
+)
+_INSERT = insert(tables.answers)
+
+
+def sync(
+    connection: Connection, journey: Journey, before: JourneyState, after: JourneyState
+) -> None:
+    """Mirror what changed between two states: one DELETE for the fields gone or changed, one
+    INSERT for the changed ones (none when nothing changed)."""
+    changed = [
+        name
+        for name, value in after.answers.items()
+        if name not in before.answers or before.answers[name] != value
+    ]
+    gone = [name for name in before.answers if name not in after.answers]
+    replaced = [name for name in changed if name in before.answers]
+    if gone or replaced:
+        connection.execute(_DELETE, {"journey_id": after.id, "fields": gone + replaced})
+    if not changed:
+        return
+    connection.execute(
+        _INSERT,
+        [
+            {
+                "journey_id": after.id,
+                "field": name,
+                "step": journey.step_of_field[name],
+                "classification": journey.fields[name].classification.value,
+                "value": after.answers[name],
+                "source": after.answer_sources.get(name, {}).get("source", "customer"),
+                "updated_at": after.updated_at,
+            }
+            for name in changed
+        ],
+    )

@@ -1,0 +1,152 @@
+"""The journeys table: one row per journey, with a revision for optimistic concurrency, its
+owner, status, current step, reference and the engine's state as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from wayline.journeys.engine import JourneyState
+from wayline.store import tables
+from wayline.store.database import StaleRevision, aware
+
+
+@dataclass(frozen=True)
+class StoredJourney:
+    state: JourneyState
+    revision: int
+
+
+# Statements on the path of every command, built once: building a SQLAlchemy statement costs
+# several times more than running a built one with new parameters.
+_journey = tables.journeys.c
+_LOAD = select(_journey.state, _journey.revision).where(
+    _journey.id == bindparam("journey_id"), _journey.customer_id == bindparam("customer_id")
+)
+_OWNER = select(_journey.customer_id).where(_journey.id == bindparam("journey_id"))
+_INSERT = insert(tables.journeys)
+_UPDATE = update(tables.journeys).where(
+    _journey.id == bindparam("at_id"), _journey.revision == bindparam("at_revision")
+)
+_LOCK = select(_journey.id).where(_journey.id == bindparam("journey_id")).with_for_update()
+_LISTED = (
+    _journey.id,
+    _journey.journey,
+    _journey.version,
+    _journey.status,
+    _journey.revision,
+    _journey.current_step,
+    _journey.reference,
+    _journey.created_at,
+    _journey.updated_at,
+    _journey.submitted_at,
+)
+
+
+def load(connection: Connection, journey_id: str, customer_id: str) -> StoredJourney | None:
+    """A journey, only for the customer who owns it: anyone else is told it does not exist."""
+    if "\x00" in journey_id or "\x00" in customer_id:
+        return None  # no id holds a NUL (and PostgreSQL refuses to even compare with one)
+    row = connection.execute(_LOAD, {"journey_id": journey_id, "customer_id": customer_id}).first()
+    if row is None:
+        return None
+    return StoredJourney(JourneyState.from_dict(row.state), row.revision)
+
+
+def owner_of(connection: Connection, journey_id: str) -> str | None:
+    if "\x00" in journey_id:
+        return None
+    row = connection.execute(_OWNER, {"journey_id": journey_id}).first()
+    return row.customer_id if row else None
+
+
+def list_for(connection: Connection, customer_id: str) -> list[dict[str, Any]]:
+    """A customer's journeys, newest first: the row's columns, not the state."""
+    rows = connection.execute(
+        select(*_LISTED)
+        .where(_journey.customer_id == customer_id)
+        .order_by(_journey.created_at.desc(), _journey.id.desc())
+    ).all()
+    return [
+        {
+            **row._asdict(),
+            "created_at": aware(row.created_at),
+            "updated_at": aware(row.updated_at),
+            "submitted_at": aware(row.submitted_at),
+        }
+        for row in rows
+    ]
+
+
+def stale(
+    connection: Connection, journey: str, before: datetime, limit: int
+) -> list[tuple[str, str, int]]:
+    """Journeys of a type still in progress and untouched since `before`: (id, owner,
+    revision), oldest first."""
+    rows = connection.execute(
+        select(_journey.id, _journey.customer_id, _journey.revision)
+        .where(
+            _journey.journey == journey,
+            _journey.status == "in_progress",
+            _journey.updated_at < before,
+        )
+        .order_by(_journey.updated_at)
+        .limit(limit)
+    ).all()
+    return [(row.id, row.customer_id, row.revision) for row in rows]
+
+
+def insert_journey(connection: Connection, state: JourneyState, current_step: str | None) -> int:
+    """A new journey at revision 1; returns the revision."""
+    connection.execute(
+        _INSERT,
+        {
+            "id": state.id,
+            "journey": state.journey,
+            "version": state.version,
+            "customer_id": state.customer_id,
+            "status": state.status.value,
+            "revision": 1,
+            "current_step": current_step,
+            "reference": state.reference,
+            "state": state.to_dict(),
+            "created_at": state.created_at,
+            "updated_at": state.updated_at,
+            "submitted_at": state.submitted_at,
+        },
+    )
+    return 1
+
+
+def update_journey(
+    connection: Connection, state: JourneyState, revision: int, current_step: str | None
+) -> int:
+    """Write the new state only if nobody wrote since `revision` (StaleRevision otherwise);
+    return the new revision."""
+    result = connection.execute(
+        _UPDATE,
+        {
+            "at_id": state.id,
+            "at_revision": revision,
+            "status": state.status.value,
+            "revision": revision + 1,
+            "current_step": current_step,
+            "reference": state.reference,
+            "state": state.to_dict(),
+            "updated_at": state.updated_at,
+            "submitted_at": state.submitted_at,
+        },
+    )
+    if result.rowcount != 1:
+        raise StaleRevision(state.id)
+    return revision + 1
+
+
+def lock(connection: Connection, journey_id: str) -> None:
+    """Hold the journey's row until the transaction ends (PostgreSQL; SQLite's write
+    transactions already run one at a time)."""
+    connection.execute(_LOCK, {"journey_id": journey_id})
