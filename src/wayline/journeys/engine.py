@@ -50,7 +50,7 @@ class EventType(StrEnum):
 
 
 # ---------------------------------------------------------------------------------------------
-# Outcomes and refusals
+# Transitions and refusals
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class JourneyState:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Transition:
     state: JourneyState
     events: tuple[Event, ...] = ()
     effects: tuple[EffectRequest, ...] = ()
@@ -446,7 +446,7 @@ def step_values(journey: Journey, state: JourneyState, step: StepSpec) -> dict[s
 
 def start(
     journey: Journey, *, journey_id: str, customer_id: str, data: dict[str, dict], now: datetime
-) -> Outcome:
+) -> Transition:
     """Begin a journey with the customer's known data; prefill from it where bound."""
     state = JourneyState(
         id=journey_id,
@@ -459,7 +459,7 @@ def start(
         data=dict(data),
     )
     state = replace(state, prefill=_prefill(journey, state))
-    return Outcome(state, (Event(EventType.JOURNEY_STARTED, now),))
+    return Transition(state, (Event(EventType.JOURNEY_STARTED, now),))
 
 
 def record_data(
@@ -502,7 +502,7 @@ def with_data(journey: Journey, state: JourneyState) -> JourneyState:
 
 def save_draft(
     journey: Journey, state: JourneyState, step_name: str, answers: dict, now
-) -> Outcome:
+) -> Transition:
     """Keep what the customer typed as it is, valid or not; nothing is checked or dropped
     except names that are not fields of the step."""
     step = _reachable(journey, state, step_name, now)
@@ -510,12 +510,12 @@ def save_draft(
     _refuse_malformed(step, answers)
     draft = {**state.drafts.get(step.name, {}), **answers}
     state = replace(state, drafts={**state.drafts, step.name: draft}, updated_at=now)
-    return Outcome(state, (Event(EventType.STEP_SAVED, now, step.name, tuple(sorted(answers))),))
+    return Transition(state, (Event(EventType.STEP_SAVED, now, step.name, tuple(sorted(answers))),))
 
 
 def submit_step(
     journey: Journey, state: JourneyState, step_name: str, answers: dict, now: datetime
-) -> Outcome:
+) -> Transition:
     """Check a step's answers; keep them and move on, or refuse with every field's message."""
     step = _reachable(journey, state, step_name, now)
     _refuse_unknown(step, answers)
@@ -548,7 +548,7 @@ def submit_step(
         if changed:
             state = _reopen_invalid(journey, state, step.name, now)
     effects = effects_for(journey, state, f"step:{step.name}", now)
-    return Outcome(state, (event,), effects)
+    return Transition(state, (event,), effects)
 
 
 def _reopen_invalid(
@@ -572,7 +572,7 @@ def _reopen_invalid(
 
 def submit(
     journey: Journey, state: JourneyState, *, declaration: bool, reference: str, now: datetime
-) -> Outcome:
+) -> Transition:
     """Send the journey: every applicable step complete and still valid, and the declaration."""
     if state.status != Status.IN_PROGRESS:
         raise NotAvailable(
@@ -603,26 +603,28 @@ def submit(
         drafts={},
     )
     event = Event(EventType.JOURNEY_SUBMITTED, now, data={"reference": reference})
-    return Outcome(state, (event,), effects_for(journey, state, "submitted", now))
+    return Transition(state, (event,), effects_for(journey, state, "submitted", now))
 
 
-def begin_review(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+def begin_review(journey: Journey, state: JourneyState, now: datetime) -> Transition:
     return _move(state, Status.SUBMITTED, Status.IN_REVIEW, EventType.REVIEW_STARTED, now)
 
 
-def decide(journey: Journey, state: JourneyState, outcome: str, reasons: list[str], now) -> Outcome:
+def decide(
+    journey: Journey, state: JourneyState, outcome: str, reasons: list[str], now
+) -> Transition:
     if state.status not in (Status.SUBMITTED, Status.IN_REVIEW):
         raise NotAvailable(f"A journey that is {state.status.value} cannot be decided")
     decision = {"outcome": outcome, "reasons": list(reasons)}
     state = replace(state, status=Status.DECIDED, outcome=decision, updated_at=now)
-    return Outcome(state, (Event(EventType.DECISION_MADE, now, data=decision),))
+    return Transition(state, (Event(EventType.DECISION_MADE, now, data=decision),))
 
 
-def close(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+def close(journey: Journey, state: JourneyState, now: datetime) -> Transition:
     return _move(state, Status.DECIDED, Status.CLOSED, EventType.JOURNEY_CLOSED, now)
 
 
-def abandon(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+def abandon(journey: Journey, state: JourneyState, now: datetime) -> Transition:
     """A draft left longer than the definition's abandon_after is abandoned."""
     if state.status != Status.IN_PROGRESS:
         raise NotAvailable(f"A journey that is {state.status.value} cannot be abandoned")
@@ -631,10 +633,10 @@ def abandon(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
     return _move(state, Status.IN_PROGRESS, Status.ABANDONED, EventType.JOURNEY_ABANDONED, now)
 
 
-def _move(state: JourneyState, expected: Status, to: Status, event: str, now) -> Outcome:
+def _move(state: JourneyState, expected: Status, to: Status, event: str, now) -> Transition:
     if state.status != expected:
         raise NotAvailable(f"A journey that is {state.status.value} cannot become {to.value}")
-    return Outcome(replace(state, status=to, updated_at=now), (Event(event, now),))
+    return Transition(replace(state, status=to, updated_at=now), (Event(event, now),))
 
 
 def parse_duration(text: str) -> timedelta:

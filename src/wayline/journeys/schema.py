@@ -300,7 +300,7 @@ class Reason(Strict):
     )
 
 
-class Outcome(Strict):
+class DecisionOutcome(Strict):
     outcome: Annotated[str, Field(pattern=NAME_PATTERN)]
     status: Literal["decided", "in_review"] = "decided"
     reasons: list[Reason] = Field(min_length=1)
@@ -310,7 +310,7 @@ class Decision(Strict):
     """Rules that decide a submitted journey once its checks are done: the first outcome with
     a reason that holds is chosen, with every reason of it that holds; otherwise `otherwise`."""
 
-    outcomes: list[Outcome] = Field(min_length=1)
+    outcomes: list[DecisionOutcome] = Field(min_length=1)
     otherwise: Annotated[str, Field(pattern=NAME_PATTERN)]
     otherwise_reason: str = "Everything we checked was in order"
     neutral_reason: str = Field(

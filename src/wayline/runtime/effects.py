@@ -20,8 +20,8 @@ import structlog
 from prometheus_client import Counter
 
 from wayline.connectors.partners import Partners
-from wayline.journeys import engine, outcomes
-from wayline.journeys.engine import DataNeed, Event, JourneyState, Outcome
+from wayline.journeys import engine, follow_up
+from wayline.journeys.engine import DataNeed, Event, JourneyState, Transition
 from wayline.journeys.loader import Journey
 from wayline.runtime import photos
 from wayline.runtime.service import JourneyService
@@ -79,13 +79,15 @@ class EffectHandlers:
             assessed = photos.assess(self.service.store, self.partners, state)
 
         def needs(journey: Journey, state: JourneyState, now: datetime) -> list:
-            wanted = outcomes.check_needs(journey, state, "submitted", {}, now, refetch_failed=True)
+            wanted = follow_up.check_needs(
+                journey, state, "submitted", {}, now, refetch_failed=True
+            )
             return [need for need in wanted if need.source != photos.SOURCE]
 
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
             if assessed is not None:
                 state = engine.record_data(state, photos.SOURCE, {}, assessed, now)
-            return outcomes.complete_checks(journey, state, now)
+            return follow_up.complete_checks(journey, state, now)
 
         self.service.apply(effect.journey_id, command, needs, strict=not effect.final)
 
@@ -102,7 +104,7 @@ class EffectHandlers:
         url = f"{self.public_url}/journeys/{state.id}/status"
         sent = []
         latest = self.service.catalog.get(journey.name)
-        for message in outcomes.render_notification(journey, state, template, url, latest):
+        for message in follow_up.render_notification(journey, state, template, url, latest):
             reply = self.partners.send_message(
                 f"{effect.key}:{message['channel']}",
                 message["channel"],
@@ -112,14 +114,14 @@ class EffectHandlers:
             )
             sent.append((message["channel"], reply.message_id))
 
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
             events: list = []
             for channel, message_id in sent:
-                outcome = outcomes.record_notification(
+                outcome = follow_up.record_notification(
                     state, f"{effect.key}:{channel}", template, channel, message_id, now
                 )
                 state, events = outcome.state, [*events, *outcome.events]
-            return Outcome(state, tuple(events))
+            return Transition(state, tuple(events))
 
         if sent:
             self.service.apply(effect.journey_id, command)
@@ -129,12 +131,14 @@ class EffectHandlers:
         journey, state = self.service.system_state(effect.journey_id)
         if effect.key in state.payments:
             return
-        amount = outcomes.payout_amount(state, effect.params.get("amount_field", "estimate_amount"))
-        account = outcomes.payout_account(state, effect.params)
+        amount = follow_up.payout_amount(
+            state, effect.params.get("amount_field", "estimate_amount")
+        )
+        account = follow_up.payout_account(state, effect.params)
         payout = self.partners.payout(effect.key, amount, account, state.reference or state.id)
 
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
-            return outcomes.record_payment(
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
+            return follow_up.record_payment(
                 journey, state, effect.key, payout.payout_id, f"{amount / 100:.2f}", now
             )
 
@@ -153,9 +157,9 @@ class EffectHandlers:
             "/bookings", dict, body, idempotency_key=effect.key
         )
 
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
             event = Event(BOOKING_MADE, now, data={"booking_id": booking["booking_id"]})
-            return Outcome(state, (event,))
+            return Transition(state, (event,))
 
         self.service.apply(effect.journey_id, command)
 
@@ -166,8 +170,8 @@ class EffectHandlers:
         key, if a run fails after recording the breach)."""
         newly: list[str] = []
 
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
-            outcome = outcomes.deadline_passed(
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
+            outcome = follow_up.deadline_passed(
                 state, effect.key, effect.params["for"], effect.params["kind"], now
             )
             if outcome.events:
@@ -184,7 +188,7 @@ class EffectHandlers:
                 kind=effect.params["kind"],
                 due=effect.params.get("due"),
             )
-        if outcomes.breached(state, effect.key):
+        if follow_up.breached(state, effect.key):
             # The team finds a claim by its reference (CLM-7KQ2MD), not by an internal id.
             reference = state.reference or f"journey {effect.journey_id}"
             self.partners.send_message(
@@ -208,9 +212,9 @@ def _customer_again(journey: Journey, state: JourneyState, now: datetime) -> lis
     return [DataNeed(CUSTOMER_SOURCE, {})] if _contact_unknown(state) else []
 
 
-def _unchanged(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+def _unchanged(journey: Journey, state: JourneyState, now: datetime) -> Transition:
     """No command: the journey as it is, with the data just fetched recorded."""
-    return Outcome(state)
+    return Transition(state)
 
 
 def _registration(state: JourneyState) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wayline.journeys import engine, outcomes
+from wayline.journeys import engine, follow_up
 from wayline.journeys.disclosure import Disclosure
 from wayline.journeys.engine import CHECK_ANSWERS, JourneyState
 from wayline.journeys.expressions import holds
@@ -68,7 +68,7 @@ def step_warnings(journey: Journey, state: JourneyState, step: str) -> list[str]
             and check.name in shown
             and check.at == f"step:{step}"
             and check.on_fail == "warn"
-            and (outcomes.failed(result) or result.get(outcomes.UNAVAILABLE))
+            and (follow_up.failed(result) or result.get(follow_up.UNAVAILABLE))
             and result.get("reason")
         ):
             warnings.append(str(result["reason"]))

@@ -15,8 +15,8 @@ from wayline.connectors.sources import DataSource
 from wayline.documents.intake import Rejected
 from wayline.errors import Conflict, IdempotencyMismatch, NotFound, PartnerUnavailable
 from wayline.ids import new_id, new_reference
-from wayline.journeys import engine, outcomes
-from wayline.journeys.engine import DataNeed, JourneyState, Outcome, Refused
+from wayline.journeys import engine, follow_up
+from wayline.journeys.engine import DataNeed, JourneyState, Refused, Transition
 from wayline.journeys.expressions import holds
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldSpec, FieldType, Rule
@@ -60,7 +60,7 @@ class Result:
     replayed: bool = False
 
 
-Command = Callable[[Journey, JourneyState, datetime], Outcome]
+Command = Callable[[Journey, JourneyState, datetime], Transition]
 
 
 class JourneyService:
@@ -162,7 +162,7 @@ class JourneyService:
     def save_draft(
         self, customer_id: str, journey_id: str, step: str, answers: dict, revision: int
     ) -> Result:
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
             return engine.save_draft(journey, state, step, answers, now)
 
         return self._run(customer_id, journey_id, revision, None, command, step, answers)
@@ -176,14 +176,14 @@ class JourneyService:
         revision: int,
         idempotency: Idempotency | None = None,
     ) -> Result:
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
             try:
                 outcome = engine.submit_step(journey, state, step, answers, now)
             except Refused as refused:
                 self._count_step(journey, step, refused)
                 raise
             self._count_step(journey, step, None)
-            return outcomes.after_step(journey, outcome, step, now)
+            return follow_up.after_step(journey, outcome, step, now)
 
         return self._run(customer_id, journey_id, revision, idempotency, command, step, answers)
 
@@ -195,7 +195,7 @@ class JourneyService:
         declaration: bool,
         idempotency: Idempotency | None = None,
     ) -> Result:
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
             reference = new_reference(journey.definition.reference_prefix)
             outcome = engine.submit(
                 journey, state, declaration=declaration, reference=reference, now=now
@@ -378,7 +378,7 @@ class JourneyService:
                 stale = journey_rows.stale(connection, journey.name, cutoff, limit)
             for journey_id, customer_id, revision in stale:
 
-                def command(definition: Journey, state: JourneyState, at: datetime) -> Outcome:
+                def command(definition: Journey, state: JourneyState, at: datetime) -> Transition:
                     return engine.abandon(definition, state, at)
 
                 try:
@@ -492,7 +492,7 @@ class JourneyService:
         connection: Connection,
         journey: Journey,
         stored: journey_rows.StoredJourney,
-        outcome: Outcome,
+        outcome: Transition,
         now: datetime,
     ) -> dict[str, Any]:
         state = outcome.state
@@ -621,8 +621,9 @@ def _step_needs(step: str, answers: dict) -> Needs:
 
     def needs(journey: Journey, state: JourneyState, now: datetime) -> list[DataNeed]:
         found = engine.data_needs(journey, state, step, answers, now)
-        return found + outcomes.check_needs(journey, state, f"step:{step}", answers, now,
-                                            refetch_failed=True)
+        return found + follow_up.check_needs(
+            journey, state, f"step:{step}", answers, now, refetch_failed=True
+        )
 
     return needs
 

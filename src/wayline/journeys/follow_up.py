@@ -19,8 +19,8 @@ from wayline.journeys.engine import (
     Event,
     JourneyState,
     NotAvailable,
-    Outcome,
     Status,
+    Transition,
 )
 from wayline.journeys.expressions import evaluate, holds
 from wayline.journeys.loader import Journey
@@ -47,9 +47,7 @@ def checks_at(
     never the last word on a claim (the payee's name is checked before we pay)."""
     scope = engine.context(journey, state, {**state.answers, **answers}, now)
     return [
-        c
-        for c in journey.definition.checks
-        if _due(c, state, trigger) and holds(c.when, scope)
+        c for c in journey.definition.checks if _due(c, state, trigger) and holds(c.when, scope)
     ]
 
 
@@ -144,7 +142,7 @@ def failed(result: dict[str, Any] | None) -> bool:
     return result.get("passed") is False and not result.get(UNAVAILABLE)
 
 
-def after_step(journey: Journey, submitted: Outcome, step: str, now: datetime) -> Outcome:
+def after_step(journey: Journey, submitted: Transition, step: str, now: datetime) -> Transition:
     """Run a submitted step's checks; one that fails with on_fail: end ends the journey with
     its outcome and reason."""
     state, events = run_checks(journey, submitted.state, f"step:{step}", now)
@@ -163,7 +161,7 @@ def after_step(journey: Journey, submitted: Outcome, step: str, now: datetime) -
             )
         )
         effects = effects + engine.effects_for(journey, state, "decided", now)
-    return Outcome(state, (*submitted.events, *events), effects)
+    return Transition(state, (*submitted.events, *events), effects)
 
 
 def ended_by_check(journey: Journey, state: JourneyState) -> Check | None:
@@ -178,15 +176,15 @@ def ended_by_check(journey: Journey, state: JourneyState) -> Check | None:
 # --- after submission: checks, then the decision --------------------------------------------
 
 
-def complete_checks(journey: Journey, state: JourneyState, now: datetime) -> Outcome:
+def complete_checks(journey: Journey, state: JourneyState, now: datetime) -> Transition:
     """The submitted journey's checks (their partner data already recorded), then the
     decision, then the effects the decision causes."""
     if state.status != Status.SUBMITTED:
         raise NotAvailable(f"A journey that is {state.status.value} is not waiting for checks")
     state, events = run_checks(journey, state, SUBMITTED, now)
-    decision = decide(journey, state, now)
+    decision = decision_by_rules(journey, state, now)
     if decision is None:
-        return Outcome(replace(state, updated_at=now), tuple(events))
+        return Transition(replace(state, updated_at=now), tuple(events))
     outcome, status, reasons = decision
     body = {"outcome": outcome, "reasons": reasons, "at": now.isoformat()}
     state = replace(state, outcome=body, status=status, updated_at=now)
@@ -194,10 +192,10 @@ def complete_checks(journey: Journey, state: JourneyState, now: datetime) -> Out
         Event(engine.EventType.DECISION_MADE, now, data={"outcome": outcome, "reasons": reasons})
     )
     effects = engine.effects_for(journey, state, "decided", now)
-    return Outcome(state, tuple(events), effects)
+    return Transition(state, tuple(events), effects)
 
 
-def decide(
+def decision_by_rules(
     journey: Journey, state: JourneyState, now: datetime
 ) -> tuple[str, Status, list[str]] | None:
     ended = ended_by_check(journey, state)
@@ -219,46 +217,46 @@ def decide(
 
 def record_payment(
     journey: Journey, state: JourneyState, key: str, payout_id: str, amount: str, now: datetime
-) -> Outcome:
+) -> Transition:
     """The provider confirmed a payout: once per effect key, whatever retries happened."""
     if key in state.payments:
-        return Outcome(state)
+        return Transition(state)
     payments = {
         **state.payments,
         key: {"payout_id": payout_id, "amount": amount, "at": now.isoformat()},
     }
     state = replace(state, payments=payments, updated_at=now)
     event = Event(PAYMENT_SENT, now, data={"payout_id": payout_id})
-    return Outcome(state, (event,), engine.effects_for(journey, state, "paid", now))
+    return Transition(state, (event,), engine.effects_for(journey, state, "paid", now))
 
 
 def record_notification(
     state: JourneyState, key: str, template: str, channel: str, message_id: str, now: datetime
-) -> Outcome:
+) -> Transition:
     """A message the provider accepted: one event per message, however often the effect ran."""
     if key in state.recorded:
-        return Outcome(state)
+        return Transition(state)
     event = Event(
         NOTIFICATION_SENT,
         now,
         data={"template": template, "channel": channel, "message_id": message_id},
     )
     state = replace(state, recorded={**state.recorded, key: message_id}, updated_at=now)
-    return Outcome(state, (event,))
+    return Transition(state, (event,))
 
 
 def deadline_passed(
     state: JourneyState, key: str, owed_key: str, kind: str, now: datetime
-) -> Outcome:
+) -> Transition:
     """A deadline's timer fired: if what was owed (`owed_key`) is not done, record the breach
     once (the worker escalates it)."""
     if kind == "payout" and owed_key in state.payments:
-        return Outcome(state)
+        return Transition(state)
     if key in state.recorded:
-        return Outcome(state)
+        return Transition(state)
     event = Event(DEADLINE_BREACHED, now, data={"effect": kind})
     state = replace(state, recorded={**state.recorded, key: "breached"}, updated_at=now)
-    return Outcome(state, (event,))
+    return Transition(state, (event,))
 
 
 def breached(state: JourneyState, key: str) -> bool:

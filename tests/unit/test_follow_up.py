@@ -4,7 +4,7 @@ notifications and deadlines, in the pure `journeys.outcomes`."""
 from dataclasses import replace
 from datetime import timedelta
 
-from wayline.journeys import engine, outcomes
+from wayline.journeys import engine, follow_up
 from wayline.journeys.engine import Status
 from wayline.runtime import presenter
 
@@ -17,7 +17,7 @@ def checked_at_policy(shell, state):
         {"policy_number": state.prefill.get("policy_number", {}).get("value", "MTR-100001")},
         shell.now,
     )
-    return outcomes.after_step(shell.journey, submitted, "policy", shell.now)
+    return follow_up.after_step(shell.journey, submitted, "policy", shell.now)
 
 
 def test_a_customer_with_a_policy_passes_the_status_check(shell):
@@ -41,7 +41,7 @@ def test_a_typed_policy_number_that_is_not_theirs_ends_the_claim_with_the_reason
         shell.sources["policies"].fetch("alex", {}, shell.now.date()),
         shell.now,
     )
-    outcome = outcomes.after_step(
+    outcome = follow_up.after_step(
         shell.journey, replace(submitted, state=back), "policy", shell.now
     )
     assert outcome.state.status == Status.DECIDED
@@ -57,7 +57,7 @@ def test_with_the_policy_system_still_down_the_typed_number_goes_on(shell):
     submitted = engine.submit_step(
         shell.journey, down, "policy", {"policy_number": "MTR-100001"}, shell.now
     )
-    outcome = outcomes.after_step(shell.journey, submitted, "policy", shell.now)
+    outcome = follow_up.after_step(shell.journey, submitted, "policy", shell.now)
     assert outcome.state.status == Status.IN_PROGRESS
     assert outcome.state.checks["customer_status"]["unavailable"] is True
 
@@ -91,7 +91,7 @@ def glass_cash_claim(shell, customer="alex", amount="850"):
 
 def test_a_clean_small_cash_claim_is_approved_and_paid_with_a_deadline(shell):
     state = with_checks_data(shell, sent(shell, glass_cash_claim(shell)))
-    decided = outcomes.complete_checks(shell.journey, state, shell.now)
+    decided = follow_up.complete_checks(shell.journey, state, shell.now)
     assert decided.state.status == Status.DECIDED
     assert decided.state.outcome["outcome"] == "approved"
     kinds = [effect.kind for effect in decided.effects]
@@ -106,13 +106,13 @@ def test_a_fraud_marker_or_a_high_photo_signal_refers_the_claim(shell):
     marked = with_checks_data(
         shell, base, fraud={"claims_last_two_years": 3, "risk_marker": "high"}
     )
-    referred = outcomes.complete_checks(shell.journey, marked, shell.now).state
+    referred = follow_up.complete_checks(shell.journey, marked, shell.now).state
     assert (referred.status, referred.outcome["outcome"]) == (Status.IN_REVIEW, "referred")
     assert referred.outcome["reasons"] == [
         "The fraud bureau holds a risk marker that a claims handler needs to review"
     ]
     signalled = with_checks_data(shell, base, photos={"high": 1})
-    referred = outcomes.complete_checks(shell.journey, signalled, shell.now).state
+    referred = follow_up.complete_checks(shell.journey, signalled, shell.now).state
     assert referred.outcome["reasons"] == [
         "A photo shows a sign of fraud that a claims handler needs to review"
     ]
@@ -120,18 +120,18 @@ def test_a_fraud_marker_or_a_high_photo_signal_refers_the_claim(shell):
 
 def test_a_payment_and_a_message_are_recorded_once(shell):
     state = with_checks_data(shell, sent(shell, glass_cash_claim(shell)))
-    state = outcomes.complete_checks(shell.journey, state, shell.now).state
-    paid = outcomes.record_payment(shell.journey, state, "k1", "PO-1", "850.00", shell.now)
+    state = follow_up.complete_checks(shell.journey, state, shell.now).state
+    paid = follow_up.record_payment(shell.journey, state, "k1", "PO-1", "850.00", shell.now)
     assert [e.type for e in paid.events] == ["payment.sent"]
     assert [effect.kind for effect in paid.effects] == ["notify"]
-    again = outcomes.record_payment(shell.journey, paid.state, "k1", "PO-1", "850.00", shell.now)
+    again = follow_up.record_payment(shell.journey, paid.state, "k1", "PO-1", "850.00", shell.now)
     assert again.events == () and again.effects == ()
-    told = outcomes.record_notification(
+    told = follow_up.record_notification(
         paid.state, "k2:email", "decision", "email", "M1", shell.now
     )
     assert len(told.events) == 1
     assert (
-        outcomes.record_notification(
+        follow_up.record_notification(
             told.state, "k2:email", "decision", "email", "M1", shell.now
         ).events
         == ()
@@ -140,18 +140,18 @@ def test_a_payment_and_a_message_are_recorded_once(shell):
 
 def test_a_deadline_breach_is_recorded_once_and_not_when_paid(shell):
     state = with_checks_data(shell, sent(shell, glass_cash_claim(shell)))
-    state = outcomes.complete_checks(shell.journey, state, shell.now).state
-    late = outcomes.deadline_passed(state, "t1", "pay1", "payout", shell.now)
+    state = follow_up.complete_checks(shell.journey, state, shell.now).state
+    late = follow_up.deadline_passed(state, "t1", "pay1", "payout", shell.now)
     assert [e.type for e in late.events] == ["deadline.breached"]
-    assert outcomes.breached(late.state, "t1")
-    assert outcomes.deadline_passed(late.state, "t1", "pay1", "payout", shell.now).events == ()
-    paid = outcomes.record_payment(shell.journey, state, "pay1", "PO-1", "1.00", shell.now).state
-    assert outcomes.deadline_passed(paid, "t1", "pay1", "payout", shell.now).events == ()
+    assert follow_up.breached(late.state, "t1")
+    assert follow_up.deadline_passed(late.state, "t1", "pay1", "payout", shell.now).events == ()
+    paid = follow_up.record_payment(shell.journey, state, "pay1", "PO-1", "1.00", shell.now).state
+    assert follow_up.deadline_passed(paid, "t1", "pay1", "payout", shell.now).events == ()
 
 
 def test_notifications_fill_only_their_placeholders(shell):
     state = sent(shell, glass_cash_claim(shell), reference="CLM-ABC234")
-    messages = outcomes.render_notification(
+    messages = follow_up.render_notification(
         shell.journey, state, "claim_received", "https://example.test/status"
     )
     email = next(m for m in messages if m["channel"] == "email")
@@ -180,7 +180,7 @@ def payee_answered(shell, state, value=None, error=None):
 
 def sams_claim_with_the_payee_check(shell, value=None, error=None):
     state = payee_answered(shell, glass_cash_claim(shell, "sam"), value, error)
-    state, events = outcomes.run_checks(shell.journey, state, "step:payment-details", shell.now)
+    state, events = follow_up.run_checks(shell.journey, state, "step:payment-details", shell.now)
     return state, events
 
 
@@ -213,11 +213,11 @@ def test_the_payee_is_checked_again_after_sending_and_only_then_paid(shell):
     state, _ = sams_claim_with_the_payee_check(shell, error="unavailable")
     state = with_checks_data(shell, sent(shell, state))
     # The run_checks effect asks for the payee check again: it is owed.
-    needs = outcomes.check_needs(shell.journey, state, "submitted", {}, shell.now, True)
+    needs = follow_up.check_needs(shell.journey, state, "submitted", {}, shell.now, True)
     assert "confirm_payee" in {need.source for need in needs}
 
     back = payee_answered(shell, state, {"result": "match"})
-    decided = outcomes.complete_checks(shell.journey, back, shell.now)
+    decided = follow_up.complete_checks(shell.journey, back, shell.now)
     assert decided.state.checks["confirmation_of_payee"]["status"] == "passed"
     assert decided.state.outcome["outcome"] == "approved"
     assert "payout" in [effect.kind for effect in decided.effects]
@@ -226,7 +226,7 @@ def test_the_payee_is_checked_again_after_sending_and_only_then_paid(shell):
 def test_a_payee_still_unchecked_at_the_end_refers_the_claim_without_a_false_mismatch(shell):
     state, _ = sams_claim_with_the_payee_check(shell, error="unavailable")
     state = with_checks_data(shell, sent(shell, state))
-    decided = outcomes.complete_checks(shell.journey, state, shell.now).state
+    decided = follow_up.complete_checks(shell.journey, state, shell.now).state
     assert (decided.status, decided.outcome["outcome"]) == (Status.IN_REVIEW, "referred")
     assert decided.outcome["reasons"] == [
         "We could not check the name on the payment account, so a claims handler will check "
@@ -253,7 +253,7 @@ def test_a_check_that_ends_the_journey_never_ends_it_when_its_partner_is_down(sh
     )
     typed = {"policy_number": "MTR-999999"}
     submitted = engine.submit_step(journey, down, "policy", typed, shell.now)
-    outcome = outcomes.after_step(journey, submitted, "policy", shell.now)
+    outcome = follow_up.after_step(journey, submitted, "policy", shell.now)
     assert outcome.state.status == Status.IN_PROGRESS
     assert outcome.state.outcome is None
     assert outcome.state.checks["customer_status"]["status"] == "unavailable"
@@ -261,10 +261,10 @@ def test_a_check_that_ends_the_journey_never_ends_it_when_its_partner_is_down(sh
 
 
 def test_a_result_stored_before_statuses_reads_as_before():
-    assert outcomes.failed({"passed": False, "reason": "x"}) is True
-    assert outcomes.failed({"passed": False, "unavailable": True}) is False  # partner down
-    assert outcomes.failed({"passed": True}) is False
-    assert outcomes.failed(None) is False
+    assert follow_up.failed({"passed": False, "reason": "x"}) is True
+    assert follow_up.failed({"passed": False, "unavailable": True}) is False  # partner down
+    assert follow_up.failed({"passed": True}) is False
+    assert follow_up.failed(None) is False
 
 
 # --- what the customer is told about fraud and risk ---------------------------------------------
@@ -275,7 +275,7 @@ FRAUD_WORDS = ("fraud", "risk", "marker", "photo shows", "sign of")
 def jordan_referred(shell, **checks_data):
     base = sent(shell, glass_cash_claim(shell, "jordan"), reference="CLM-JRD001")
     marked = with_checks_data(shell, base, **checks_data)
-    return outcomes.complete_checks(shell.journey, marked, shell.now)
+    return follow_up.complete_checks(shell.journey, marked, shell.now)
 
 
 def test_a_fraud_referral_tells_the_customer_only_the_neutral_reason_by_email_and_sms(shell):
@@ -286,7 +286,7 @@ def test_a_fraud_referral_tells_the_customer_only_the_neutral_reason_by_email_an
     ]
     decision = next(e for e in outcome.events if e.type == "decision.made")
     assert "fraud bureau" in decision.data["reasons"][0]
-    messages = outcomes.render_notification(
+    messages = follow_up.render_notification(
         shell.journey, outcome.state, "decision", "https://example.test/status"
     )
     assert {m["channel"] for m in messages} == {"email", "sms"}
@@ -314,7 +314,7 @@ def test_a_policy_that_could_not_be_checked_at_its_step_is_checked_after_sending
     typed = engine.submit_step(
         shell.journey, down, "policy", {"policy_number": "MTR-999999"}, shell.now
     )
-    at_step = outcomes.after_step(shell.journey, typed, "policy", shell.now).state
+    at_step = follow_up.after_step(shell.journey, typed, "policy", shell.now).state
     assert at_step.checks["customer_status"]["status"] == "unavailable"
     claim = glass_cash_claim(shell)
     claim = replace(
@@ -324,10 +324,10 @@ def test_a_policy_that_could_not_be_checked_at_its_step_is_checked_after_sending
         checks=at_step.checks,
     )
     state = with_checks_data(shell, sent(shell, claim))
-    needs = outcomes.check_needs(shell.journey, state, "submitted", {}, shell.now, True)
+    needs = follow_up.check_needs(shell.journey, state, "submitted", {}, shell.now, True)
     assert [need.source for need in needs].count("policies") == 1  # asked once, for two checks
     policies = shell.sources["policies"].fetch("alex", {}, shell.now.date())
     back = engine.record_data(state, "policies", {}, policies, shell.now)
-    decided = outcomes.complete_checks(shell.journey, back, shell.now).state
+    decided = follow_up.complete_checks(shell.journey, back, shell.now).state
     assert decided.checks["customer_status"]["status"] == "failed"
     assert decided.outcome["outcome"] == "no_policy"
