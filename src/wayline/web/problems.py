@@ -72,7 +72,8 @@ def error_response(
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Response:
+    """An error page for a page request, problem details for the API and scripts."""
     if wants_html(request):
         from wayline.web.pages.render import render
 
@@ -85,7 +86,7 @@ def error_response(
     return problem(status, detail, errors, headers)
 
 
-def _location(loc: tuple) -> str:
+def _location(loc: tuple[int | str, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
@@ -107,18 +108,20 @@ def _validation(request: Request, error: Exception) -> JSONResponse:
     return problem(422, "The request has fields that are missing or not valid", errors)
 
 
-def _refused(request: Request, error: Exception) -> JSONResponse:
+def _refused(request: Request, error: Exception) -> Response:
     assert isinstance(error, Refused)
     errors = [{"field": e.field, "message": e.message} for e in error.errors]
     return error_response(request, error.status, error.detail, errors)
 
 
-def _http(request: Request, error: Exception) -> JSONResponse:
+def _http(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
+    # Typed str by Starlette, but FastAPI's HTTPException takes any detail (a dict, say).
+    raw_detail: object = error.detail
+    detail = raw_detail if isinstance(raw_detail, str) else TITLES.get(error.status_code, "")
     if error.status_code == 404 and detail == "Not Found":
         detail = f"There is nothing at {request.url.path}"
-    headers = dict(getattr(error, "headers", None) or {})
+    headers = dict(error.headers or {})
     if error.status_code == 405:
         # Every method of every route at this path, not only the first route's (web/methods).
         allowed = allowed_methods(request.app.router.routes, request.scope)

@@ -36,7 +36,7 @@ def accept_upload(
     journey_id: str,
     field: str,
     upload: UploadFile,
-) -> dict:
+) -> dict[str, Any]:
     """Check, store and record one file; Rejected (with a reason for the customer) if not."""
     pipeline: DocumentPipeline = request.app.state.documents
     try:
