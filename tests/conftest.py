@@ -87,6 +87,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from fresh_postgres_database(request.getfixturevalue("postgres_server"))
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database shared by the tests of one module, for suites whose setup is costly
+    and whose tests prove they change nothing (the hostile-input suite)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'wayline.db'}"
+        return
+    yield from fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """An empty PostgreSQL database, for what only PostgreSQL does (several workers)."""

@@ -10,10 +10,12 @@ import json
 import math
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wayline.connectors.http import PartnerClient, PartnerConfig, PartnerError
 from wayline.runtime import strict_json
 from wayline.runtime.strict_json import UnsafeJson
 
@@ -105,3 +107,18 @@ def test_whatever_loads_accepts_dumps_writes_and_reads_back(value: Any) -> None:
     except UnsafeJson:
         return
     assert json.loads(strict_json.dumps(taken)) == taken
+
+
+@pytest.mark.parametrize("raw", [b'{"distance": NaN}', b'{"name": "\\ud800"}', b'{"n": 1e999}'])
+def test_a_partner_answer_json_should_not_carry_is_a_failed_call(raw: bytes) -> None:
+    """Partner data is recorded in the journey: a NaN or a lone surrogate in a partner's
+    answer makes the call a failure (the journey goes on without it), not a value to keep."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=raw))
+    config = PartnerConfig(name="geocoder", base_url="http://partner", retries=0)
+    client = PartnerClient(config, transport=transport)
+    try:
+        with pytest.raises(PartnerError) as failure:
+            client.get("/anything", dict)
+        assert failure.value.reason == "bad_response"
+    finally:
+        client.close()

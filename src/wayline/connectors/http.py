@@ -18,6 +18,8 @@ from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from wayline.runtime import strict_json
+
 log = structlog.get_logger("wayline.partners")
 tracer = trace.get_tracer("wayline.connectors")
 
@@ -246,7 +248,10 @@ class PartnerClient:
         if status >= 400:
             raise PartnerRejected(name, status, response.text[:200])
         try:
-            body = response.json()
+            # Strict: a NaN or a lone surrogate would be recorded in the journey and break it.
+            body = strict_json.loads(response.content)
+        except strict_json.UnsafeJson as unsafe:
+            raise PartnerError(name, "bad_response", f"{unsafe.where} {unsafe.reason}") from None
         except ValueError:
             raise PartnerError(name, "bad_response", "not JSON") from None
         try:

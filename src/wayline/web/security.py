@@ -87,7 +87,7 @@ class Csrf:
         if not token or "." not in token:
             return False
         nonce, mac = token.rsplit(".", 1)
-        return hmac.compare_digest(mac, self._sign(session_id, nonce))
+        return _same(mac, self._sign(session_id, nonce))
 
     def token_for(self, request: Request) -> str:
         """The request's token, or a new one for its session (set by `remember`)."""
@@ -114,10 +114,18 @@ class Csrf:
         if not (
             submitted
             and cookie
-            and hmac.compare_digest(submitted, cookie)
+            and _same(submitted, cookie)
             and self.valid(session_id, submitted)
         ):
             raise CsrfFailure()
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of any two texts: hmac.compare_digest refuses str holding
+    anything but ASCII (TypeError), and a form may send any text as a token."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 class CsrfFailure(HTTPException):
