@@ -14,10 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wayline.documents.intake import Rejected
 from wayline.errors import Conflict, IdempotencyMismatch, NotFound, Unavailable
 from wayline.journeys.engine import Refused
+from wayline.web.malformed import MalformedInput
 from wayline.web.methods import allowed_methods
 from wayline.web.pages.forms import TamperedForm
 from wayline.web.pages.routes import SignInRequired
-from wayline.web.strict_input import MalformedInput
 from wayline.web.uploads import Held
 
 log = structlog.get_logger("wayline.http")

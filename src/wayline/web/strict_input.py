@@ -29,26 +29,17 @@ from urllib.parse import unquote_to_bytes
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wayline.runtime import strict_json
+from wayline.web.malformed import MalformedInput
+from wayline.web.problems import error_response
 
 NOT_TEXT = "is not valid text: it holds bytes that are not UTF-8"
 DETAIL = "The request has fields that are missing or not valid"
 # Starlette refuses a form field over 1 MiB itself; a longer one is not worth decoding here.
 MAX_FIELD_BYTES = 1024 * 1024
-
-
-class MalformedInput(HTTPException):
-    """Input that is not valid text or JSON: 400 when it cannot be read as JSON at all, 422
-    with `errors` naming each bad field otherwise. (An HTTPException, so that FastAPI passes
-    it on unchanged when it is raised while a body is read.)"""
-
-    def __init__(self, status_code: int, detail: str, errors: list[dict[str, str]] | None = None):
-        super().__init__(status_code, detail)
-        self.errors = errors or []
 
 
 def refused(field: str, message: str) -> MalformedInput:
@@ -99,8 +90,6 @@ def _checked(receive: Receive, check: BodyCheck) -> Receive:
 
 async def _answer(scope: Scope, receive: Receive, send: Send, problem: MalformedInput) -> None:
     """Answer as the app's handlers would (an error page for pages, problem+json else)."""
-    from wayline.web.problems import error_response  # it imports this module
-
     request = Request(scope, receive)
     response = error_response(request, problem.status_code, str(problem.detail), problem.errors)
     await response(scope, receive, send)
