@@ -57,6 +57,7 @@ import platform
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -356,9 +357,10 @@ async def start_claims(customers: list[VirtualCustomer], per_customer: int) -> i
 
 
 def claims_needed(rate: float, duration: float, customers: int) -> int:
-    """Started claims each customer needs for `duration` s of steps at `rate`/s in all, with a
-    margin (four steps a claim)."""
-    return math.ceil(max(rate, 1.0) * duration * 1.3 / len(THEFT_STEPS) / customers) + 1
+    """Started claims each customer needs for `duration` s of steps at `rate`/s in all (four
+    steps a claim), with a margin of 2×: a customer that runs out starts one inline, whose CPU
+    would fall on the steps, while a claim started in advance costs only time between phases."""
+    return math.ceil(max(rate, 1.0) * duration * 2 / len(THEFT_STEPS) / customers) + 1
 
 
 # --- load shapes ------------------------------------------------------------------------------
@@ -638,6 +640,7 @@ def phase_result(
     result = {**summarise(recorder, start, end, ok_status), **meter.as_dict()}
     result["server_cpu_ms_per_request"] = cpu_ms_per_request(result)
     result["other_requests"] = recorder.other
+    result["claims_started_inline"] = recorder.other.get("started inline 0", 0)
     result["failures"] = recorder.failures
     return result
 
@@ -776,16 +779,26 @@ async def profile(
     return found
 
 
+def median_cpu_ms(result: dict[str, Any], phase_: str) -> float | None:
+    """The median over the rounds of the server's CPU per request in one closed-loop phase:
+    steadier than the peak round's own, which a busy machine disturbs most."""
+    values = [r[phase_]["server_cpu_ms_per_request"] for r in result["rounds"]]
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 3) if known else None
+
+
 def targets(result: dict[str, Any]) -> dict[str, Any]:
     """Issue 9's three targets, each with the measured figure and met or not (None: not
-    measured)."""
-    step_cpu = result["steps"]["server_cpu_ms_per_request"]
-    write_cpu = result["baseline"]["server_cpu_ms_per_request"]
+    measured). CPU per request is the median over the rounds; rates are the peak round's."""
+    step_cpu = median_cpu_ms(result, "steps")
+    write_cpu = median_cpu_ms(result, "baseline")
     cpu_ratio = round(step_cpu / write_cpu, 2) if step_cpu and write_cpu else None
     write_peak = result["baseline"]["rate_per_s"]
     peak_ratio = round(result["steps"]["rate_per_s"] / write_peak, 3) if write_peak else None
     p99 = (result.get("open_loop") or {}).get("p99_ms")
     return {
+        "step_cpu_ms_median": step_cpu,
+        "write_cpu_ms_median": write_cpu,
         "cpu_ratio": cpu_ratio,
         "cpu_ratio_met": None if cpu_ratio is None else cpu_ratio <= CPU_RATIO_TARGET,
         "peak_ratio": peak_ratio,
@@ -892,6 +905,18 @@ def phases_table(report: dict[str, Any]) -> str:
                 f"{data['generator_cpu_pct']}% | {data['machine_cpu_pct']}% | "
                 f"{sum(data['errors'].values())} | {limit_of(data)} |"
             )
+    inline = [
+        f"{name}: {data['claims_started_inline']}"
+        for name, result in report["databases"].items()
+        for data in (result.get("steps"), result.get("uploads"))
+        if data and data.get("claims_started_inline")
+    ]
+    if inline:
+        rows += [
+            "",
+            "Claims started inline during a measured phase, their CPU counted in it (the "
+            f"figure per request errs high): {', '.join(inline)}.",
+        ]
     return "\n".join(rows)
 
 
@@ -903,8 +928,9 @@ def targets_table(report: dict[str, Any]) -> str:
     for name, r in report["databases"].items():
         steps, base = r["steps"], r["baseline"]
         cpu = (
-            f"{_fmt(steps['server_cpu_ms_per_request'])} ms per step vs "
-            f"{_fmt(base['server_cpu_ms_per_request'])} ms per write: {_fmt(r['cpu_ratio'])}×"
+            f"{_fmt(r['step_cpu_ms_median'])} ms per step vs "
+            f"{_fmt(r['write_cpu_ms_median'])} ms per write (medians of "
+            f"{len(r['rounds'])} rounds): {_fmt(r['cpu_ratio'])}×"
         )
         peak = f"{_fmt(steps['rate_per_s'])} steps/s vs {_fmt(base['rate_per_s'])} writes/s: " + (
             f"{r['peak_ratio'] * 100:.1f}%" if r["peak_ratio"] is not None else "–"

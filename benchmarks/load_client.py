@@ -45,6 +45,10 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
+class StaleConnection(HttpFailure):
+    """A kept-alive connection was closed by the server before any of the response came."""
+
+
 class Connection:
     """One keep-alive connection; one request at a time."""
 
@@ -61,6 +65,17 @@ class Connection:
         )
         self.reusable = True
 
+    def open_for_reuse(self) -> bool:
+        """Whether the connection is open and the server has not closed its side (an idle
+        keep-alive connection is closed by the server after its keep-alive timeout)."""
+        return (
+            self.reusable
+            and self.reader is not None
+            and self.writer is not None
+            and not self.reader.at_eof()
+            and not self.writer.is_closing()
+        )
+
     async def exchange(self, head: bytes, body: bytes) -> Response:
         """Send one request (head and body as given) and read its response."""
         if self.writer is None or self.reader is None:
@@ -72,9 +87,14 @@ class Connection:
             await self.writer.drain()
         try:
             response = await self._read(self.reader)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as error:
+        except asyncio.IncompleteReadError as error:
             self.close()
-            raise HttpFailure(f"bad or incomplete response: {type(error).__name__}") from error
+            if not error.partial:
+                raise StaleConnection("closed before the response began") from error
+            raise HttpFailure(f"incomplete response: {len(error.partial)} bytes") from error
+        except (asyncio.LimitOverrunError, ValueError) as error:
+            self.close()
+            raise HttpFailure(f"bad response: {type(error).__name__}") from error
         if (response.header("connection") or "").lower() == "close":
             self.close()
         return response
@@ -143,11 +163,19 @@ class Session:
             body = json.dumps(json_body, separators=(",", ":")).encode()
             content_type = "application/json"
         head = self._head(method, path, len(body), content_type)
-        connection = self._idle.pop() if self._idle else Connection(self.host, self.port)
+        connection, reused = self._connection()
         try:
             async with asyncio.timeout(self.timeout):
-                response = await connection.exchange(head, body)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
+                try:
+                    response = await connection.exchange(head, body)
+                except StaleConnection:
+                    if not reused:
+                        raise
+                    # The server closed it while idle, as our request arrived: nothing of it
+                    # was answered, so it is sent again on a new connection.
+                    connection = Connection(self.host, self.port)
+                    response = await connection.exchange(head, body)
+        except (OSError, TimeoutError, HttpFailure) as error:
             connection.close()
             raise HttpFailure(f"{method} {path}: {type(error).__name__} {error}") from error
         except BaseException:
@@ -157,6 +185,15 @@ class Session:
             self._idle.append(connection)
         self._remember_cookies(response)
         return response
+
+    def _connection(self) -> tuple[Connection, bool]:
+        """An idle connection the server has not closed (and True), or a new one (False)."""
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.open_for_reuse():
+                return connection, True
+            connection.close()
+        return Connection(self.host, self.port), False
 
     def _head(self, method: str, path: str, length: int, content_type: str | None) -> bytes:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]

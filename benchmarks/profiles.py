@@ -51,18 +51,25 @@ SCAFFOLDING = (
 
 @dataclass(frozen=True)
 class Rule:
-    """A category, and the substrings a frame may contain to be in it."""
+    """A category, and the substrings a frame may contain to be in it (with `leaf_only`, only
+    the innermost frame of a sample is looked at)."""
 
     category: str
     patterns: tuple[str, ...]
+    leaf_only: bool = False
 
     def matches(self, frame: str) -> bool:
         return any(pattern in frame for pattern in self.patterns)
 
 
+# Threads blocked in a lock, which py-spy may count as running (or, with --gil, as holding the
+# GIL it has just released): a threadpool thread waiting for work, or a writer waiting for the
+# store's one-writer lock on SQLite (`Store.write`'s own line is that wait: all else it does
+# is in what it calls).
 WAITING = Rule(
     "waiting on a lock or for work (not CPU; py-spy's idle filter missed it)",
-    ("Condition.wait (threading.py", "Event.wait (threading.py"),
+    ("Condition.wait (threading.py", "Event.wait (threading.py", "Store.write ("),
+    leaf_only=True,
 )
 
 # A step submission: where the server's CPU goes, by the innermost layer that was running.
@@ -191,8 +198,10 @@ def by_category(stacks: Stacks, rules: Sequence[Rule]) -> list[tuple[str, float]
 
 
 def _category(frames: tuple[str, ...], rules: Sequence[Rule]) -> str:
-    for frame in reversed(frames):
+    for depth, frame in enumerate(reversed(frames)):
         for rule in rules:
+            if rule.leaf_only and depth > 0:
+                continue
             if rule.patterns != ("",) and rule.matches(frame):
                 return rule.category
     catch_all = [rule.category for rule in rules if rule.patterns == ("",)]

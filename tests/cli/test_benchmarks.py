@@ -4,6 +4,7 @@ verdict. No figure is asserted against a time: these are smoke tests, not timed 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import subprocess
@@ -117,3 +118,52 @@ def test_profiles_charge_each_sample_to_its_innermost_layer(tmp_path: Path) -> N
     assert cumulative["_image (wayline/documents/pipeline.py:2)"] == 0.95
     assert cumulative["display_copy (wayline/documents/images.py:6)"] == 0.65
     assert profiles.own(stacks, 1) == [("ImageFile.load (PIL/ImageFile.py:7)", 0.5)]
+
+
+def test_load_client_reconnects_when_the_server_closed_an_idle_connection() -> None:
+    """A keep-alive connection the server closed while it was idle (uvicorn does after its
+    keep-alive timeout) is not reused: the next request goes on a new connection."""
+    from load_client import Session
+
+    async def scenario() -> list[int]:
+        connections = []
+
+        async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(writer)
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await writer.drain()
+            writer.close()  # then closed, as an idle keep-alive connection is
+
+        server = await asyncio.start_server(answer_once, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        session = Session("127.0.0.1", port, timeout=5)
+        statuses = []
+        for _ in range(3):
+            statuses.append((await session.request("GET", "/")).status)
+            await asyncio.sleep(0.05)
+        await session.close()
+        server.close()
+        assert len(connections) == 3
+        return statuses
+
+    assert asyncio.run(scenario()) == [200, 200, 200]
+
+
+def test_profiles_count_a_wait_for_the_writer_lock_only_as_the_innermost_frame(
+    tmp_path: Path,
+) -> None:
+    raw = tmp_path / "stacks.txt"
+    service = "JourneyService._run (wayline/runtime/service.py:1)"
+    raw.write_text(
+        f"{service};Store.write (wayline/runtime/store.py:2) 40\n"
+        f"{service};Store.write (wayline/runtime/store.py:2);"
+        "Connection.execute (sqlalchemy/engine/base.py:3) 60\n"
+    )
+
+    shares = dict(profiles.by_category(profiles.read_stacks(raw), profiles.STEP_RULES))
+
+    assert shares == {
+        profiles.WAITING.category: 0.4,
+        "SQLAlchemy (statements, results, pool)": 0.6,
+    }
