@@ -5,6 +5,7 @@ span and a log line for every call.
 
 from __future__ import annotations
 
+import inspect
 import random
 import threading
 import time
@@ -157,13 +158,13 @@ class PartnerClient:
     def close(self) -> None:
         self._client.close()
 
-    def get(self, path: str, schema: type[T] | Any, params: dict | None = None) -> T:
+    def get(self, path: str, schema: type[T], params: dict[str, Any] | None = None) -> T:
         return self.call("GET", path, schema, params=params, repeatable=True)
 
     def post(
         self,
         path: str,
-        schema: type[T] | Any,
+        schema: type[T],
         body: Any,
         idempotency_key: str | None = None,
         repeatable: bool | None = None,
@@ -172,7 +173,9 @@ class PartnerClient:
         safe = repeatable if repeatable is not None else idempotency_key is not None
         return self.call("POST", path, schema, json=body, headers=headers, repeatable=safe)
 
-    def call(self, method: str, path: str, schema: Any, *, repeatable: bool, **options: Any) -> Any:
+    def call(
+        self, method: str, path: str, schema: type[T], *, repeatable: bool, **options: Any
+    ) -> T:
         """One logical call: retried (when repeatable) until it succeeds or attempts run out."""
         attempts = self.config.retries + 1 if repeatable else 1
         last: PartnerError | None = None
@@ -193,7 +196,7 @@ class PartnerClient:
         ceiling = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
         return random.uniform(0, ceiling)  # "full jitter": retries from many callers spread out
 
-    def _attempt(self, method: str, path: str, schema: Any, attempt: int, **options: Any) -> Any:
+    def _attempt(self, method: str, path: str, schema: type[T], attempt: int, **options: Any) -> T:
         name = self.config.name
         if not self.breaker.allow():
             CALLS.labels(name, "circuit_open").inc()
@@ -240,7 +243,9 @@ class PartnerClient:
         self.breaker.succeeded()
         return result
 
-    def _read(self, response: httpx.Response, schema: Any) -> Any:
+    def _read(self, response: httpx.Response, schema: type[T]) -> T:
+        """The answer's body as `schema` (a model, or any type pydantic reads: `dict`); a
+        PartnerError when the partner is unavailable, or its answer is not what we expect."""
         name = self.config.name
         status = response.status_code
         if status == 429 or status >= 500:
@@ -255,7 +260,9 @@ class PartnerClient:
         except ValueError:
             raise PartnerError(name, "bad_response", "not JSON") from None
         try:
-            if isinstance(schema, type) and issubclass(schema, BaseModel):
+            # A typing form (Model | None, Literal[...]) is read by TypeAdapter too, but is no
+            # class: issubclass would raise on it, hence isclass first.
+            if inspect.isclass(schema) and issubclass(schema, BaseModel):
                 return schema.model_validate(body)
             return TypeAdapter(schema).validate_python(body)
         except ValidationError as error:
