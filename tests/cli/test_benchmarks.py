@@ -5,20 +5,33 @@ verdict. No figure is asserted against a time: these are smoke tests, not timed 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import secrets
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
 
-import profiles  # noqa: E402  (benchmarks/ is a folder of programs, not a package)
+
+def benchmark_module(name: str) -> ModuleType:
+    """A module of benchmarks/ (a folder of programs, not a package), loaded by its path so
+    that nothing of it lands on sys.path for the other tests."""
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+profiles = benchmark_module("profiles")
 
 
 def run_benchmark(script: str, *args: str, output: Path) -> tuple[str, dict[str, Any]]:
@@ -123,7 +136,7 @@ def test_profiles_charge_each_sample_to_its_innermost_layer(tmp_path: Path) -> N
 def test_load_client_reconnects_when_the_server_closed_an_idle_connection() -> None:
     """A keep-alive connection the server closed while it was idle (uvicorn does after its
     keep-alive timeout) is not reused: the next request goes on a new connection."""
-    from load_client import Session
+    Session = benchmark_module("load_client").Session
 
     async def scenario() -> list[int]:
         connections = []
