@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Outage(BaseModel):
@@ -92,7 +92,7 @@ class FaultInjection:
             return
         if failure == "after":
             # Do the work, then lose the answer: the caller cannot tell whether it happened.
-            async def discard(message):  # type: ignore[no-untyped-def]
+            async def discard(message: Message) -> None:
                 return None
 
             await self.app(scope, receive, discard)

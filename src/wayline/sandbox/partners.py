@@ -23,7 +23,7 @@ from wayline.sandbox import dataset
 from wayline.sandbox.faults import FaultInjection, Faults, FaultSettings
 
 Today = Callable[[], date]
-POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+POSTCODE = re.compile(r"^(?P<area>[A-Z]{1,2})[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 
 # Accounts the confirmation-of-payee service knows, across banks (sort code, number) → name.
 PAYEES = {
@@ -339,9 +339,10 @@ def geocode(postcode: str) -> tuple[float, float] | None:
     """A point for a UK postcode: its area's centre, moved a little by the rest of it, so
     nearby postcodes are near and the same postcode is always in the same place."""
     normal = re.sub(r"\s+", " ", postcode.strip().upper())
-    if not POSTCODE.match(normal):
+    valid = POSTCODE.match(normal)
+    if not valid:
         return None
-    area = re.match(r"[A-Z]+", normal).group(0)  # type: ignore[union-attr]
+    area = valid.group("area")
     seed = hashlib.sha256(normal.encode()).digest()
     if area in AREAS:
         lat, lon = AREAS[area]

@@ -94,6 +94,7 @@ class H11WithHeadLimits(HeadLimits, H11Protocol):
     """uvicorn's h11 protocol, with the head timeout and size cap (h11's own cap applies only
     to a head that arrives in pieces)."""
 
+    # uvicorn narrows asyncio's BaseTransport to Transport (with its own ignore); so do we.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_bytes = 0
@@ -134,6 +135,7 @@ def _httptools_protocol() -> type | None:
         (llhttp has none). Bytes are counted from the end of one response (or the connection's
         start) until the next request's head is complete."""
 
+        # As above: uvicorn's narrower Transport, and its ignore.
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._head_bytes = 0

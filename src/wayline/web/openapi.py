@@ -66,6 +66,7 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = with_shared_answers(generate())
         return app.openapi_schema
 
+    # FastAPI's documented way to extend its schema: replace the instance's method.
     app.openapi = openapi  # type: ignore[method-assign]
 
 

@@ -32,8 +32,10 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import Counter
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wayline.config import Settings
@@ -73,7 +75,13 @@ class Rule:
         )
 
 
-def _rule(limit: str, methods: str, path: str, who: Who = "client", only=None) -> Rule:  # type: ignore[no-untyped-def]
+def _rule(
+    limit: str,
+    methods: str,
+    path: str,
+    who: Who = "client",
+    only: Callable[[Scope], bool] | None = None,
+) -> Rule:
     return Rule(limit, frozenset(methods.split()), re.compile(path), who, only)
 
 
@@ -222,7 +230,7 @@ async def _client(request: Request, who: Who) -> str:
     return f"address:{address}"
 
 
-def _too_many(request: Request, verdict: Verdict):  # type: ignore[no-untyped-def]
+def _too_many(request: Request, verdict: Verdict) -> Response:
     RATE_LIMITED.labels(verdict.limit).inc()
     log.warning("rate_limited", limit=verdict.limit, retry_after=verdict.retry_after)
     minutes = math.ceil(verdict.retry_after / 60)
@@ -237,7 +245,7 @@ def _too_many(request: Request, verdict: Verdict):  # type: ignore[no-untyped-de
     return response
 
 
-def install(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def install(app: Starlette, settings: Settings) -> None:
     """Add the middleware (before the app serves: settings that cannot be used stop it)."""
     limits = limits_from_settings(settings)
     limiter = Limiter(storage_from_settings(settings), limits) if settings.rate_limits else None

@@ -19,6 +19,7 @@ import hmac
 import secrets
 
 from fastapi import HTTPException, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wayline.web.cookies import CookieNames
@@ -93,15 +94,15 @@ class Csrf:
         """The request's token, or a new one for its session (set by `remember`)."""
         session_id = request.app.state.sessions.session_id(request)
         current = request.cookies.get(self.cookie)
-        if self.valid(session_id, current):
-            return current  # type: ignore[return-value]
+        if current is not None and self.valid(session_id, current):
+            return current
         fresh = getattr(request.state, "csrf_token", None)
         if fresh is None or not self.valid(session_id, fresh):
             fresh = self.issue(session_id)
             request.state.csrf_token = fresh
         return fresh
 
-    def remember(self, request: Request, response) -> None:  # type: ignore[no-untyped-def]
+    def remember(self, request: Request, response: Response) -> None:
         fresh = getattr(request.state, "csrf_token", None)
         if fresh and fresh != request.cookies.get(self.cookie):
             response.set_cookie(
