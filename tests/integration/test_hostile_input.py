@@ -60,6 +60,7 @@ from journey_api import JOURNEYS_DIR, PROBLEM, Api, jpeg_bytes
 from wayline.bootstrap import build
 from wayline.config import Settings
 from wayline.journeys.schema import FieldType
+from wayline.sandbox.wiring import demo_options
 from wayline.web.app import create_app
 
 REFUSED = "refused"  # a 4xx (or the page again with its error), and nothing changed
@@ -181,7 +182,7 @@ def world(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         journeys_dir=JOURNEYS_DIR,
         rate_limits=False,  # thousands of requests from one client: limits have their own tests
     )
-    components = build(settings, migrate=True)
+    components = build(settings, migrate=True, **demo_options())
     app = create_app(components)
     clients = [TestClient(app, raise_server_exceptions=False) for _ in range(3)]
     try:
@@ -249,6 +250,7 @@ for _path in (
     "/docs",
     "/docs/assets/swagger-ui.css",
     "/docs/assets/swagger-ui-bundle.js",
+    "/docs/assets/favicon-32x32.png",
     "/theme.css",
     "/brand/logo",
     "/api/v1/journey-types",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import unicodedata
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
@@ -99,10 +100,15 @@ async def _answer(scope: Scope, receive: Receive, send: Send, problem: Malformed
 
 
 def url_problem(scope: Scope) -> MalformedInput | None:
-    """The path or a query parameter that is not UTF-8 once percent-decoded, if any."""
+    """The path or a query parameter that is not UTF-8 once percent-decoded, if any; or a
+    path holding a control character, which names nothing of ours (404: no id, step or file
+    name holds one, and PostgreSQL refuses even to compare text holding a NUL)."""
     raw_path = scope.get("raw_path")
-    if raw_path is not None and not _utf8(unquote_to_bytes(raw_path)):
+    path = unquote_to_bytes(raw_path) if raw_path is not None else b""
+    if not _utf8(path):
         return refused("path", f"The web address {NOT_TEXT}")
+    if any(unicodedata.category(c) == "Cc" for c in path.decode("utf-8")):
+        return MalformedInput(404, "There is nothing at this address")
     for pair in scope.get("query_string", b"").split(b"&"):
         name, _, value = pair.partition(b"=")
         if not (_form_text(name) and _form_text(value)):
