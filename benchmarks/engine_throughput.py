@@ -94,9 +94,10 @@ class Wayline:
 
 
 def wayline_adapter(home: Path, log_stream: TextIO, log_level: str) -> Wayline:
-    """Wayline wired on a fresh SQLite database in `home`, as the demo wires it. Today:
-    `bootstrap.build` and `JourneyService.start` / `.submit_step`, whose results carry the API
-    view. This is the only function to change when the service's API changes."""
+    """Wayline wired on a fresh SQLite database in `home`, as the demo wires it:
+    `bootstrap.build`, then the commands `start` / `submit_step` and the query that draws the
+    API's view of their result (runtime/commands, runtime/queries). This is the only function
+    to change when the command API changes."""
     from wayline.bootstrap import build
     from wayline.config import Settings
     from wayline.observability.logging import configure
@@ -110,18 +111,19 @@ def wayline_adapter(home: Path, log_stream: TextIO, log_level: str) -> Wayline:
     else:
         options = demo_options()
     components = build(settings, migrate=True, **options)
-    service = components.service
+    commands, queries = components.commands, components.queries
 
-    def seen(body: dict[str, Any]) -> Journey:
+    def seen(changed: Any) -> Journey:
+        # The API's answer is the view drawn after the commit: drawn here too, as it costs.
+        body = queries.view_of(changed)
         current = (body.get("current_step") or {}).get("name")
         return Journey(body["id"], body["revision"], current if current in THEFT_ANSWERS else None)
 
     def start(customer: str) -> Journey:
-        return seen(service.start(customer, "motor-claim").body)
+        return seen(commands.start(customer, "motor-claim"))
 
     def submit_step(customer: str, journey: Journey, step: str, answers: dict) -> Journey:
-        result = service.submit_step(customer, journey.id, step, answers, journey.revision)
-        return seen(result.body)
+        return seen(commands.submit_step(customer, journey.id, step, answers, journey.revision))
 
     return Wayline(start, submit_step, components.store.engine)
 

@@ -18,7 +18,20 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from wayline import guards
+
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(autouse=True)
+def no_partner_call_in_a_transaction() -> Iterator[None]:
+    """Every test fails if a partner was called with a database transaction open in this
+    process (wayline.guards), even where the error was swallowed (a data source's failure is
+    tolerated; a worker's handler is retried)."""
+    guards.violations.clear()
+    yield
+    found, guards.violations[:] = list(guards.violations), []
+    assert not found, f"partners called inside a database transaction: {found}"
 
 
 def under_ci() -> bool:

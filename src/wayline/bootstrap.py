@@ -1,4 +1,12 @@
-"""Wiring: settings in, a ready application out. The one place that picks adapters by URL."""
+"""Wiring: settings in, a ready application out. The one place that picks adapters by URL and
+injects dependencies: the store, the catalogue of definitions, the partners' data sources,
+the clock, then the commands, queries and system work built on them, and the worker's
+handlers. Entry points (web/app.py, the CLI) take what they need from `Components`.
+
+Production code never imports the demo: the data sources come from connectors.yaml, or are
+given by the edge that runs the demo (the CLI, the tests). With neither, `build` refuses to
+start (NoPartners).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
-from sqlalchemy import inspect
 
 from wayline.config import PACKAGED_JOURNEYS, Settings
 from wayline.connectors.config import load_partner_configs
@@ -16,14 +23,18 @@ from wayline.connectors.sources import DataSource
 from wayline.documents.scanner import NoScanner, Scanner, scanner_from_url
 from wayline.documents.storage import Storage, storage_from_url
 from wayline.journeys.loader import Journey, load_directory
-from wayline.runtime import effects
+from wayline.runtime import effects, superseded
 from wayline.runtime.catalog import Catalog
 from wayline.runtime.clock import Clock, SystemClock
-from wayline.runtime.service import JourneyService
+from wayline.runtime.commands import Commands, DocumentCommands, SystemCommands
+from wayline.runtime.dependencies import Dependencies
+from wayline.runtime.partner_data import PartnerData
+from wayline.runtime.queries import Queries
+from wayline.runtime.unit_of_work import UnitOfWork
 from wayline.runtime.worker import Worker
 from wayline.store import Store, definitions
 from wayline.store.database import make_engine
-from wayline.store.migrate import upgrade
+from wayline.store.migrate import is_migrated, upgrade
 
 log = structlog.get_logger("wayline.bootstrap")
 
@@ -50,8 +61,11 @@ class Components:
     store: Store
     storage: Storage
     catalog: Catalog
-    service: JourneyService
     clock: Clock
+    commands: Commands
+    documents: DocumentCommands
+    system: SystemCommands
+    queries: Queries
     partners: Partners | None = None
     scanner: Scanner = field(default_factory=NoScanner)
     # Demo mode's sign-in choices, by id; empty outside demo mode.
@@ -60,15 +74,12 @@ class Components:
     def worker(self, max_attempts: int | None = None, base_delay: float = 1.0) -> Worker:
         """A worker with a handler for each kind of effect (without partners, only the
         removal of superseded files)."""
-        from wayline.runtime import superseded
-        from wayline.runtime.effects import EffectHandlers
-
         attempts = max_attempts or self.settings.effect_max_attempts
         # Removing files no answer names needs no partner: it runs everywhere.
-        handlers = superseded.handlers(self.service, self.storage)
+        handlers = superseded.handlers(self.documents.remove_superseded, self.storage)
         if self.partners is not None:
-            handlers |= EffectHandlers(
-                self.service,
+            handlers |= effects.EffectHandlers(
+                self.system,
                 self.partners,
                 public_url=self.settings.public_url,
                 operations_email=self.settings.operations_email,
@@ -105,26 +116,27 @@ def build(
     engine = make_engine(settings.resolved_database_url())
     if migrate:
         upgrade(engine)
-    elif not inspect(engine).has_table("journeys"):
+    elif not is_migrated(engine):
         raise NotMigrated("The database has no Wayline tables: run `wayline migrate` first")
-    store = Store(engine)
-    clock = clock or SystemClock()
-    register_definitions(store, journeys, clock)
-    catalog = Catalog(journeys)
     partners = None
     if settings.connectors or partner_urls:
         path = settings.connectors or PACKAGED_JOURNEYS.parent / "connectors.yaml"
         partners = Partners(load_partner_configs(path, partner_urls))
         sources = sources or PartnerSources(partners).as_sources()
     if sources is None:
+        engine.dispose()
         raise NoPartners(
             "No partner connectors are configured: set WAYLINE_CONNECTORS to a connectors.yaml "
             "(or run `wayline demo`, which starts the partner simulators)"
         )
-    service = JourneyService(
-        store,
+    store = Store(engine)
+    clock = clock or SystemClock()
+    register_definitions(store, journeys, clock)
+    catalog = Catalog(journeys)
+    deps = Dependencies(
+        UnitOfWork(store, catalog),
+        PartnerData(sources),
         catalog,
-        sources,
         clock,
         file_replacements=settings.file_replacements,
     )
@@ -145,10 +157,13 @@ def build(
         store,
         storage,
         catalog,
-        service,
         clock,
-        partners,
-        scanner,
+        commands=Commands(deps),
+        documents=DocumentCommands(deps),
+        system=SystemCommands(deps),
+        queries=Queries(deps),
+        partners=partners,
+        scanner=scanner,
         demo_customers=dict(demo_customers or {}),
     )
 

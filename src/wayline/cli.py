@@ -108,14 +108,14 @@ def _work(components, poll: float, once: bool = False) -> None:  # type: ignore[
 
     runner = components.worker()
     if once:
-        while runner.run_due() + components.service.abandon_stale():
+        while runner.run_due() + components.system.abandon_stale():
             pass
         return
     swept = [0.0]
 
     def sweep() -> None:
         if time.monotonic() - swept[0] > ABANDON_SWEEP_SECONDS:
-            components.service.abandon_stale()
+            components.system.abandon_stale()
             swept[0] = time.monotonic()
 
     wakeup = Wakeup(components.store)

@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         12, gt=0, description="A session ends this long after sign-in, however active."
     )
     connectors: Path | None = Field(
-        None, description="Partner connectors (connectors.yaml); none: the in-process dataset."
+        None,
+        description="Partner connectors (connectors.yaml); none: only demo mode starts, "
+        "on the demo's in-process dataset.",
     )
     public_url: str = Field("http://localhost:8000", description="Where customers reach us.")
     operations_email: str = "claims-operations@example.com"

@@ -250,14 +250,14 @@ def test_removing_superseded_files_twice_is_the_same_as_once(api: Api, system: C
     journey, named, spare = through_photos_with_spares(api)
     journey = send(api, journey)
     # A run that marked the rows but died before deleting the files is run again.
-    keys = system.service.supersede_documents(journey["id"])
+    keys = system.documents.remove_superseded(journey["id"])
     assert {key.removesuffix("-display").rsplit("/", 1)[-1] for key in keys} == set(spare)
     assert stored_files(system, journey["id"]) >= set(spare)
     worker = system.worker()
     while worker.run_due():
         pass
     assert {n.removesuffix("-display") for n in stored_files(system, journey["id"])} == set(named)
-    assert system.service.supersede_documents(journey["id"]) == keys  # nothing new marked
+    assert system.documents.remove_superseded(journey["id"]) == keys  # nothing new marked
     events = [e for e in api.journey(journey["id"])["events"] if e["type"] == "documents.removed"]
     assert len(events) == 1
 

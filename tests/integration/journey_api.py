@@ -243,6 +243,11 @@ class Api:
         return response.json()["id"]
 
 
+def without_events(journey: dict[str, Any]) -> dict[str, Any]:
+    """A journey read back (GET) as a command answers it: without the event log."""
+    return {key: value for key, value in journey.items() if key != "events"}
+
+
 def field_of(journey: dict[str, Any], name: str) -> dict[str, Any]:
     """A field of the journey's current step, as the API presents it."""
     assert journey["current_step"] is not None, "the journey has no current step"

@@ -19,7 +19,10 @@ from journey_api import (
     png_bytes,
     through_incident,
 )
+from sqlalchemy import select
 
+from wayline.bootstrap import Components
+from wayline.store import tables
 from wayline.web.app import create_app
 
 MIB = 1024 * 1024
@@ -326,6 +329,30 @@ def test_idempotent_step_and_submit(alex: Api) -> None:
     assert retry.headers["idempotent-replayed"] == "true"
     assert retry.json()["reference"] == first.json()["reference"]
     assert event_types(alex.journey(journey["id"])).count("journey.submitted") == 1
+
+
+def test_a_replay_answers_with_the_journey_as_it_is_now_and_no_answer_is_kept_twice(
+    alex: Api, components: Components
+) -> None:
+    """The key's record names the journey and revision its first request produced, never a
+    copy of the answer (which would keep the customer's answers in plain text a second
+    time): a replay answers with the journey as it is now."""
+    journey = alex.start()
+    key = {"Idempotency-Key": "policy-now"}
+    answers = {"policy_number": "MTR-100001"}
+    first = alex.post_step(journey["id"], "policy", answers, 1, headers=key)
+    assert first.status_code == 200
+    later = alex.draft(first.json(), "incident", {"description": "Reversing, hit a post"})
+    retry = alex.post_step(journey["id"], "policy", answers, 1, headers=key)
+    assert retry.status_code == 200
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert (retry.json()["revision"], retry.json()["drafts"]) == (3, later["drafts"])
+    with components.store.read() as connection:
+        rows = [dict(r) for r in connection.execute(select(tables.idempotency_keys)).mappings()]
+    assert [(r["key"], r["journey_id"], r["revision"], r["status_code"]) for r in rows] == [
+        ("policy-now", journey["id"], 2, 200)
+    ]
+    assert "MTR-100001" not in repr(rows)
 
 
 def test_overlong_idempotency_key_is_422(alex: Api) -> None:

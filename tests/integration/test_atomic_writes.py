@@ -5,9 +5,10 @@ Before: a draft holding NaN, Infinity, 1e999 or a lone surrogate was committed, 
 answer failed to serialise (500); the journey answered 500 on every read until the draft was
 overwritten. Now three things hold, each tested here:
 - the store writes JSON through strict_json.dumps: a value it could not read back fails the
-  write, inside the transaction;
-- a command's answer is checked inside its transaction: one that cannot be sent rolls the
-  change back;
+  write, inside the transaction, and a failure anywhere in the write rolls it all back;
+- a command's answer is drawn after the commit (issue 9) from what was written, which the
+  store wrote strictly, and from partner data fetched through a check as strict (a source
+  answering NaN is unavailable, like a source that is down): so it can always be sent;
 - (with web/strict_input.py, walked route by route in test_hostile_input.py) such values
   never get past the request.
 """
@@ -28,9 +29,12 @@ from hypothesis import strategies as st
 from journey_api import ACTIVE_POLICY, Api, incident
 from sqlalchemy import Engine, event
 
-from wayline.bootstrap import Components
-from wayline.runtime import service as service_module
-from wayline.runtime.strict_json import UnsafeJson
+from wayline.bootstrap import Components, build
+from wayline.config import Settings
+from wayline.sandbox.sources import FunctionSource
+from wayline.sandbox.wiring import demo_options
+from wayline.strict_json import UnsafeJson
+from wayline.web.app import create_app
 
 UNREADABLE = [math.nan, math.inf, -math.inf, "\ud800", "a\udfffb", ["ok", math.nan]]
 
@@ -67,11 +71,11 @@ def _caused_by_unsafe_json(error: BaseException | None) -> bool:
 def test_the_store_never_writes_what_it_could_not_read_back(
     components: Components, careless: Api, at_incident: dict[str, Any], value: Any
 ) -> None:
-    """Straight to the service, past every check of the request: the write itself fails."""
+    """Straight to the command, past every check of the request: the write itself fails."""
     engine = components.store.engine
     before = database(engine)
     with pytest.raises(Exception) as failure:
-        components.service.save_draft(
+        components.commands.save_draft(
             "alex", at_incident["id"], "incident", {"description": value}, at_incident["revision"]
         )
     assert _caused_by_unsafe_json(failure.value), repr(failure.value)
@@ -80,20 +84,9 @@ def test_the_store_never_writes_what_it_could_not_read_back(
 
 
 @contextmanager
-def _failing(engine: Engine, monkeypatch: pytest.MonkeyPatch, where: str) -> Iterator[None]:
+def _failing(engine: Engine, where: str) -> Iterator[None]:
     """Make one part of a command fail after the journey's row is updated: the insert of its
-    answers or of its events (a database statement that fails), or its answer to the client
-    (a view holding a NaN, as partner data could)."""
-    if where == "the answer":
-        real = service_module.present
-
-        def unanswerable(*args: Any, **kwargs: Any) -> dict[str, Any]:
-            return {**real(*args, **kwargs), "score": math.nan}
-
-        with monkeypatch.context() as patch:
-            patch.setattr(service_module, "present", unanswerable)
-            yield
-        return
+    answers or of its events (a database statement that fails)."""
     statement = re.compile(rf"^\s*INSERT INTO {where}\b", re.IGNORECASE)
 
     def refuse(connection: Any, cursor: Any, sql: str, *args: Any) -> None:
@@ -107,12 +100,11 @@ def _failing(engine: Engine, monkeypatch: pytest.MonkeyPatch, where: str) -> Ite
         event.remove(engine, "before_cursor_execute", refuse)
 
 
-@pytest.mark.parametrize("where", ["answers", "events", "the answer"])
+@pytest.mark.parametrize("where", ["answers", "events"])
 def test_a_failure_after_the_write_rolls_back_the_whole_command(
     components: Components,
     careless: Api,
     at_incident: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
     where: str,
 ) -> None:
     engine = components.store.engine
@@ -125,13 +117,44 @@ def test_a_failure_after_the_write_rolls_back_the_whole_command(
         )
         requests.append(careless.post_journey)
     for send in requests:
-        with _failing(engine, monkeypatch, where):
+        with _failing(engine, where):
             response = send()
         assert response.status_code == 500, response.text
         assert database(engine) == before, changes(before, database(engine))
     readable(careless, journey_id)
     # And once nothing fails, the same command goes through.
     assert careless.post_step(journey_id, "incident", incident(), revision).status_code == 200
+
+
+def test_a_source_answering_what_json_cannot_carry_is_unavailable_not_a_500(
+    make_settings: Callable[..., Settings], sign_in: Callable[..., Api]
+) -> None:
+    """Views are drawn after the commit, with the options the next step shows fetched then
+    (the repairers near the postcode). A source answering NaN would make that answer
+    unsendable (a lone surrogate in an option's label), after the change was made: it is
+    refused as unavailable instead, and the customer types the answer, as when the source is
+    down."""
+    odd = FunctionSource(
+        lambda customer, params, today: {
+            "repairers": [{"id": "r-1", "name": "Odd \ud800", "distance_miles": math.nan}]
+        }
+    )
+    options = demo_options()
+    options["sources"] = {**options["sources"], "repairers": odd}
+    components = build(make_settings(), migrate=True, **options)
+    try:
+        alex = sign_in("alex", app=create_app(components), raise_server_exceptions=False)
+        journey = alex.step(alex.start(), "policy", {"policy_number": ACTIVE_POLICY["alex"]})
+        journey = alex.step(journey, "incident", incident("glass"))
+        photo = alex.upload(journey, "damage_photos")
+        journey = alex.step(journey, "photos", {"damage_photos": [photo]})
+        assert journey["current_step"]["name"] == "settlement"
+        fields = journey["current_step"]["fields"]
+        repairer = next(f for f in fields if f["name"] == "repairer_id")
+        assert repairer.get("unavailable") is True, repairer
+        readable(alex, journey["id"])
+    finally:
+        components.store.dispose()
 
 
 # Any JSON value, with what Python's json lets through and JSON should not carry.

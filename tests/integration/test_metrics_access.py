@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from journey_api import PROBLEM, WAYLINE, ServerProcess, free_port, run_cli, server_env
+from journey_api import PROBLEM, REPO, WAYLINE, ServerProcess, free_port, run_cli, server_env
 
 from wayline.web.app import create_app
 
@@ -75,8 +75,13 @@ def _metrics_text(url: str, process: subprocess.Popen | None = None, timeout: fl
 
 def test_serve_puts_metrics_on_their_own_port(database_url: str, tmp_path: Path) -> None:
     port = free_port()
+    # Outside demo mode a server needs its partners configured (nothing is called at start).
     env = server_env(
-        tmp_path / "home", database_url, WAYLINE_DEMO="false", WAYLINE_METRICS_PORT=str(port)
+        tmp_path / "home",
+        database_url,
+        WAYLINE_DEMO="false",
+        WAYLINE_METRICS_PORT=str(port),
+        WAYLINE_CONNECTORS=str(REPO / "connectors.yaml"),
     )
     run_cli(["migrate"], env, tmp_path)
     server = ServerProcess(["serve"], env, tmp_path, tmp_path / "serve.log").start()

@@ -210,7 +210,7 @@ def test_jordan_is_referred_for_the_fraud_bureau_marker_and_never_told_of_it(
     assert payouts_for(sandbox, sent["reference"]) == []
     assert "booking.made" not in types(journey)
     # Staff keep the reason, in the state and in the decision event.
-    _, state = system.service.system_state(sent["id"])
+    state = system.system.current(sent["id"]).state
     assert state.outcome["reasons"] == [FRAUD_REASON]
     assert state.checks["fraud_bureau"]["passed"] is False
     assert_never_told_of_fraud(jordan, sandbox, sent, "jordan@example.com", "+44 7700 900003")
@@ -379,7 +379,7 @@ def signals_of(
     response = api.http.get(f"/api/v1/journeys/{journey_id}/documents/{document}")
     assert response.status_code == 200, response.text
     assert "signals" not in response.json()
-    record = system.service.document(api.customer, journey_id, document)
+    record = system.queries.document(api.customer, journey_id, document)
     return {signal["code"]: signal for signal in record["signals"]}
 
 
@@ -393,7 +393,7 @@ def test_a_photo_taken_before_the_policy_started_refers_the_claim_without_tellin
     journey = alex.journey(sent["id"])
     assert journey["outcome"]["outcome"] == "referred"
     assert journey["outcome"]["reasons"] == [NEUTRAL]
-    _, state = system.service.system_state(sent["id"])
+    state = system.system.current(sent["id"]).state
     assert state.outcome["reasons"] == [PHOTO_REASON]
     signal = signals_of(system, alex, sent["id"], document)["taken_before_policy"]
     assert (signal["status"], signal["severity"]) == ("fired", "high")

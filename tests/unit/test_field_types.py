@@ -23,9 +23,10 @@ from wayline.journeys.field_types import (
     types_allowing,
 )
 from wayline.journeys.schema import FieldSpec, Option, Rule, StepSpec
+from wayline.runtime.queries import FieldView
+from wayline.runtime.queries.step_view import answer_words as display_answer
 from wayline.web.pages import forms
-from wayline.web.pages.display import answer_text as display_answer
-from wayline.web.pages.render import TEMPLATES, FieldView
+from wayline.web.pages.render import TEMPLATES
 
 OPTIONS = [Option(value="red", label="Red"), Option(value="blue", label="Blue")]
 RULE_NAMES = sorted(Rule.model_fields["rule"].annotation.__args__)

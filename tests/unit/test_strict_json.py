@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wayline import strict_json
 from wayline.connectors.http import PartnerClient, PartnerConfig, PartnerError
-from wayline.runtime import strict_json
-from wayline.runtime.strict_json import UnsafeJson
+from wayline.strict_json import UnsafeJson
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Calling partners reliably: timeouts, retries with jittered exponential backoff for calls that
 are safe to repeat, a circuit breaker per partner, schema-checked answers, and a metric, a trace
-span and a log line for every call.
+span and a log line for every call. Never inside a database transaction (wayline.guards).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from wayline.runtime import strict_json
+from wayline import guards, strict_json
 
 log = structlog.get_logger("wayline.partners")
 tracer = trace.get_tracer("wayline.connectors")
@@ -176,7 +176,10 @@ class PartnerClient:
     def call(
         self, method: str, path: str, schema: type[T], *, repeatable: bool, **options: Any
     ) -> T:
-        """One logical call: retried (when repeatable) until it succeeds or attempts run out."""
+        """One logical call: retried (when repeatable) until it succeeds or attempts run out.
+        Never with a database transaction open in this thread (PartnerCallInTransaction: see
+        wayline.guards): a slow partner would hold the transaction for as long."""
+        guards.refuse_partner_call(self.config.name)
         attempts = self.config.retries + 1 if repeatable else 1
         last: PartnerError | None = None
         for attempt in range(1, attempts + 1):

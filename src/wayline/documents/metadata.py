@@ -21,8 +21,8 @@ The evidence of every document has the same keys (null where the file does not s
 
 Hashes are taken from the image as seen (orientation applied, at most the display size), so a
 photo and a rotated, resized or recompressed copy of it hash alike. Text values are printable
-characters only, at most 200 of them. `runtime.store.evidence_of(connection, document_id)` (and
-`JourneyService.evidence_of`) read a document's evidence back.
+characters only, at most 200 of them. The store keeps it with the document
+(store/documents.py: `record`, and `accepted_evidence` for the photo assessment).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from wayline.journeys import engine, follow_up
 from wayline.journeys.engine import DataNeed, Event, JourneyState, Transition
 from wayline.journeys.loader import Journey
 from wayline.runtime import photos
-from wayline.runtime.service import JourneyService
+from wayline.runtime.commands import SystemCommands
 from wayline.runtime.worker import Effect, Handler
 
 log = structlog.get_logger("wayline.effects")
@@ -38,10 +38,13 @@ BOOKING_MADE = "booking.made"
 _registry: dict[str, str] = {}  # kind → the EffectHandlers method that runs it
 
 
-def handles(kind: str) -> Callable[[Callable], Callable]:
+HandlerMethod = Callable[["EffectHandlers", Effect], None]
+
+
+def handles(kind: str) -> Callable[[HandlerMethod], HandlerMethod]:
     """Register an EffectHandlers method as the handler of one kind of effect."""
 
-    def register(method: Callable) -> Callable:
+    def register(method: HandlerMethod) -> HandlerMethod:
         _registry[kind] = method.__name__
         return method
 
@@ -51,16 +54,20 @@ def handles(kind: str) -> Callable[[Callable], Callable]:
 class EffectHandlers:
     def __init__(
         self,
-        service: JourneyService,
+        system: SystemCommands,
         partners: Partners,
         *,
         public_url: str,
         operations_email: str,
     ):
-        self.service = service
+        self.system = system
         self.partners = partners
         self.public_url = public_url.rstrip("/")
         self.operations_email = operations_email
+
+    def _current(self, journey_id: str) -> tuple[Journey, JourneyState]:
+        snapshot = self.system.current(journey_id)
+        return snapshot.journey, snapshot.state
 
     def handlers(self) -> dict[str, Handler]:
         """Every registered kind with its handler, bound to these partners."""
@@ -73,12 +80,12 @@ class EffectHandlers:
         that cannot answer means "try again later"; on the final run each check is recorded
         as unavailable, so no claim waits for ever (the decision refers it)."""
 
-        journey, state = self.service.system_state(effect.journey_id)
+        journey, state = self._current(effect.journey_id)
         assessed = None
         if any(check.source == photos.SOURCE for check in journey.definition.checks):
-            assessed = photos.assess(self.service.store, self.partners, state)
+            assessed = photos.assess(self.system.uow, self.partners, state)
 
-        def needs(journey: Journey, state: JourneyState, now: datetime) -> list:
+        def needs(journey: Journey, state: JourneyState, now: datetime) -> list[DataNeed]:
             wanted = follow_up.check_needs(
                 journey, state, "submitted", {}, now, refetch_failed=True
             )
@@ -89,21 +96,21 @@ class EffectHandlers:
                 state = engine.record_data(state, photos.SOURCE, {}, assessed, now)
             return follow_up.complete_checks(journey, state, now)
 
-        self.service.apply(effect.journey_id, command, needs, strict=not effect.final)
+        self.system.apply(effect.journey_id, command, needs, strict=not effect.final)
 
     @handles("notify")
     def notify(self, effect: Effect) -> None:
         template = effect.params["template"]
-        journey, state = self.service.system_state(effect.journey_id)
+        journey, state = self._current(effect.journey_id)
         if _contact_unknown(state):
             # The customer's record could not be fetched when the journey started: fetch it
             # now, so a message is never dropped because a partner was down then (until it
             # answers, the effect is retried, and dead-lettered with the reason at the end).
-            self.service.apply(effect.journey_id, _unchanged, _customer_again, strict=True)
-            journey, state = self.service.system_state(effect.journey_id)
+            self.system.apply(effect.journey_id, _unchanged, _customer_again, strict=True)
+            journey, state = self._current(effect.journey_id)
         url = f"{self.public_url}/journeys/{state.id}/status"
         sent = []
-        latest = self.service.catalog.get(journey.name)
+        latest = self.system.catalog.get(journey.name)
         for message in follow_up.render_notification(journey, state, template, url, latest):
             reply = self.partners.send_message(
                 f"{effect.key}:{message['channel']}",
@@ -115,7 +122,7 @@ class EffectHandlers:
             sent.append((message["channel"], reply.message_id))
 
         def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
-            events: list = []
+            events: list[Event] = []
             for channel, message_id in sent:
                 outcome = follow_up.record_notification(
                     state, f"{effect.key}:{channel}", template, channel, message_id, now
@@ -124,11 +131,11 @@ class EffectHandlers:
             return Transition(state, tuple(events))
 
         if sent:
-            self.service.apply(effect.journey_id, command)
+            self.system.apply(effect.journey_id, command)
 
     @handles("payout")
     def payout(self, effect: Effect) -> None:
-        journey, state = self.service.system_state(effect.journey_id)
+        journey, state = self._current(effect.journey_id)
         if effect.key in state.payments:
             return
         amount = follow_up.payout_amount(
@@ -142,12 +149,12 @@ class EffectHandlers:
                 journey, state, effect.key, payout.payout_id, f"{amount / 100:.2f}", now
             )
 
-        self.service.apply(effect.journey_id, command)
+        self.system.apply(effect.journey_id, command)
         log.info("payment.sent", journey_id=effect.journey_id, payout_id=payout.payout_id)
 
     @handles("book_repairer")
     def book_repairer(self, effect: Effect) -> None:
-        journey, state = self.service.system_state(effect.journey_id)
+        journey, state = self._current(effect.journey_id)
         body = {
             "repairer_id": state.answers["repairer_id"],
             "reference": state.reference,
@@ -161,7 +168,7 @@ class EffectHandlers:
             event = Event(BOOKING_MADE, now, data={"booking_id": booking["booking_id"]})
             return Transition(state, (event,))
 
-        self.service.apply(effect.journey_id, command)
+        self.system.apply(effect.journey_id, command)
 
     @handles("deadline")
     def deadline(self, effect: Effect) -> None:
@@ -178,8 +185,8 @@ class EffectHandlers:
                 newly.append(journey.name)
             return outcome
 
-        self.service.apply(effect.journey_id, command)
-        journey, state = self.service.system_state(effect.journey_id)
+        self.system.apply(effect.journey_id, command)
+        journey, state = self._current(effect.journey_id)
         if newly:
             DEADLINE_BREACHES.labels(newly[0], effect.params["kind"]).inc()
             log.error(

@@ -1,8 +1,9 @@
 """Assessing a submitted claim's photos: the fraud signals of each, kept with the document,
 and their summary for the checks and the decision.
 
-The shell around the pure `documents.signals`: it reads the photos' evidence and the similar
-photos in the reuse index from the store, and locates the incident postcode with the geocoder.
+The shell around the pure `documents.signals`: it locates the incident postcode with the
+geocoder first (a partner: outside any transaction), then, in one transaction, reads the
+photos' evidence and the similar photos in the reuse index and keeps each photo's signals.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from wayline.connectors.http import PartnerError
 from wayline.connectors.partners import Partners
 from wayline.documents import signals as photo_signals
 from wayline.journeys.engine import JourneyState
-from wayline.store import Connection, Store, photo_index
+from wayline.runtime.unit_of_work import UnitOfWork
+from wayline.store import Connection, photo_index
 from wayline.store import documents as document_rows
 
 log = structlog.get_logger("wayline.photos")
 SOURCE = "photo_signals"
 
 
-def assess(store: Store, partners: Partners | None, state: JourneyState) -> dict[str, Any]:
+def assess(uow: UnitOfWork, partners: Partners | None, state: JourneyState) -> dict[str, Any]:
     """Signals for every accepted image the journey's answers name; stored on each document.
     The summary is what the `photo_signals` check reads as data.photo_signals."""
     facts = photo_signals.ClaimFacts(
@@ -35,7 +37,7 @@ def assess(store: Store, partners: Partners | None, state: JourneyState) -> dict
     )
     named = {d for value in state.answers.values() if isinstance(value, list) for d in value}
     found: dict[str, list[dict[str, str]]] = {}
-    with store.write() as connection:
+    with uow.writing() as connection:
         for document_id, evidence in document_rows.accepted_evidence(connection, state.id).items():
             if document_id not in named or evidence.get("kind") != "image":
                 continue

@@ -17,22 +17,26 @@ from wayline.journeys.expressions import holds
 from wayline.journeys.field_types import field_type
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import FieldSpec, StepSpec
+from wayline.runtime.results import Position
 
 
 def present(
     journey: Journey,
     state: JourneyState,
     revision: int,
-    events: list[dict],
+    events: list[dict[str, Any]] | None,
     now: datetime,
     latest: Journey | None = None,
+    position: Position | None = None,
 ) -> dict[str, Any]:
     """The customer's view of a journey on its definition version `journey`; `latest`, the
-    type's current version, can only hide more from them (see journeys/disclosure.py)."""
+    type's current version, can only hide more from them (see journeys/disclosure.py).
+    `events` None leaves the event log out (a command's answer: GET has it); `position`, when
+    the caller worked it out already, is not worked out again."""
     told = Disclosure.of(journey, latest)
-    applicable = engine.applicable_steps(journey, state, now)
-    current = engine.current_step(journey, state, now, applicable)
-    return {
+    position = position or Position.of(journey, state, now)
+    current = position.current
+    view = {
         "id": state.id,
         "type": journey.name,
         "title": journey.title,
@@ -41,7 +45,7 @@ def present(
         "revision": revision,
         "reference": state.reference,
         "current_step": present_step(journey, state, current, now) if current else None,
-        "steps": present_steps(journey, state, current, now, applicable),
+        "steps": present_steps(journey, state, current, now, list(position.applicable)),
         "answers": state.answers,
         "drafts": state.drafts,
         "created_at": state.created_at.isoformat(),
@@ -49,11 +53,13 @@ def present(
         "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
         "checks": told.check_results(state.checks),
         "outcome": told.outcome(state.outcome),
-        "events": [
+    }
+    if events is not None:
+        view["events"] = [
             {key: e[key] for key in ("type", "at", "step", "data") if key in e}
             for e in told.events(events)
-        ],
-    }
+        ]
+    return view
 
 
 def step_warnings(journey: Journey, state: JourneyState, step: str) -> list[str]:
@@ -81,7 +87,7 @@ def present_steps(
     current: str | None,
     now: datetime,
     applicable: list[StepSpec] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The applicable steps with their status (`applicable` if the caller has them)."""
     steps = []
     if applicable is None:
@@ -94,7 +100,7 @@ def present_steps(
     return steps
 
 
-def present_step(journey: Journey, state: JourneyState, name: str, now: datetime) -> dict:
+def present_step(journey: Journey, state: JourneyState, name: str, now: datetime) -> dict[str, Any]:
     if name == CHECK_ANSWERS:
         declaration = journey.definition.declaration
         return {
@@ -126,8 +132,8 @@ def present_field(
     state: JourneyState,
     step: StepSpec,
     spec: FieldSpec,
-    values: dict,
-    scope: dict,
+    values: dict[str, Any],
+    scope: dict[str, Any],
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": spec.name,
@@ -157,7 +163,7 @@ def present_field(
     return body
 
 
-def is_required(spec: FieldSpec, scope: dict) -> bool:
+def is_required(spec: FieldSpec, scope: dict[str, Any]) -> bool:
     if spec.required:
         return True
     return any(rule.rule == "min_items" and holds(rule.when, scope) for rule in spec.rules)

@@ -3,8 +3,8 @@ names (taken out, replaced, or for a question that no longer applies) are delete
 
 Sending queues one effect of this kind in the sending's own transaction (the outbox), so the
 removal is never lost and never holds a transaction open while files are deleted. The worker
-runs it: first the rows are marked removed in one transaction (JourneyService.
-supersede_documents, which also takes them out of the photo reuse index and records a
+runs it: first the rows are marked removed in one transaction (commands/documents.py
+`remove_superseded`, which also takes them out of the photo reuse index and records a
 documents.removed event), then the files are deleted. A run interrupted between the two is run
 again, and deletes the files of every removed document of the journey once more; deleting a
 file that is already gone is not an error, so running it twice is the same as once.
@@ -12,6 +12,7 @@ file that is already gone is not an error, so running it twice is the same as on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import structlog
@@ -20,11 +21,13 @@ from wayline.documents.storage import Storage
 from wayline.journeys.engine import EffectRequest
 
 if TYPE_CHECKING:
-    from wayline.runtime.service import JourneyService
     from wayline.runtime.worker import Effect, Handler
 
 log = structlog.get_logger("wayline.documents")
 KIND = "remove_superseded_files"
+# Marks a sent journey's unnamed documents removed (commands/documents.py remove_superseded);
+# returns the storage keys of all its removed documents.
+RemoveRows = Callable[[str], list[str]]
 
 
 def request(journey_id: str) -> EffectRequest:
@@ -35,17 +38,17 @@ def request(journey_id: str) -> EffectRequest:
 class RemoveSuperseded:
     """The worker's handler for KIND."""
 
-    def __init__(self, service: JourneyService, storage: Storage):
-        self.service = service
+    def __init__(self, remove: RemoveRows, storage: Storage):
+        self.remove = remove
         self.storage = storage
 
     def __call__(self, effect: Effect) -> None:
-        keys = self.service.supersede_documents(effect.journey_id)
+        keys = self.remove(effect.journey_id)
         for key in keys:
             self.storage.delete(key)
         log.info("documents.removed", journey_id=effect.journey_id, files=len(keys))
 
 
-def handlers(service: JourneyService, storage: Storage) -> dict[str, Handler]:
+def handlers(remove: RemoveRows, storage: Storage) -> dict[str, Handler]:
     """The handlers this module gives the worker (they need no partner)."""
-    return {KIND: RemoveSuperseded(service, storage)}
+    return {KIND: RemoveSuperseded(remove, storage)}

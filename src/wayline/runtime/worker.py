@@ -93,7 +93,7 @@ class Worker:
         due: at the start, after a commit that queued effects (woken at once, even while
         effects run), after a claim that filled every slot it asked for (there may be more),
         and every `poll` seconds without news (timers, retries, expired leases)."""
-        in_flight: set[Future] = set()
+        in_flight: set[Future[None]] = set()
         maybe_due = True
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="effect") as pool:
             while not stop.is_set():

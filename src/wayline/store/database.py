@@ -22,9 +22,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from wayline import guards
+from wayline import guards, strict_json
 from wayline.errors import StoreUnavailable
-from wayline.runtime import strict_json
 
 __all__ = ["Connection", "DuplicateKey", "StaleRevision", "Store", "make_engine"]
 

@@ -85,14 +85,6 @@ def record(connection: Connection, journey_id: str, document_id: str) -> dict[st
     return {**row._asdict(), "created_at": aware(row.created_at)}
 
 
-def evidence_of(connection: Connection, document_id: str) -> dict[str, Any] | None:
-    """A document's evidence metadata (shape: documents.metadata), None when it has none."""
-    found: dict[str, Any] | None = connection.execute(
-        select(_d.evidence).where(_d.id == document_id)
-    ).scalar()
-    return found
-
-
 def accepted_evidence(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]:
     """The evidence of each accepted document of the journey, by id ({} when it has none)."""
     rows = connection.execute(

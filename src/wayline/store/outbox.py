@@ -150,8 +150,8 @@ def claim(
         if rows:
             connection.execute(_LEASE, {**parameters, "ids": [row.id for row in rows]})
     else:
-        rows = connection.execute(_CLAIM_LOCKED, parameters).all()
-        rows.sort(key=lambda row: row.available_at)  # RETURNING keeps no order
+        returned = connection.execute(_CLAIM_LOCKED, parameters).all()
+        rows = sorted(returned, key=lambda row: row.available_at)  # RETURNING keeps no order
     return [
         Claimed(
             row.id,

@@ -75,16 +75,12 @@ def add_many(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
     rows = list(rows)
     if not rows:
         return
-    if connection.dialect.name == "postgresql":
-        statement = postgresql.insert(tables.photo_hashes).on_conflict_do_nothing(
-            index_elements=["document_id"]
-        )
-    elif connection.dialect.name == "sqlite":
-        statement = sqlite.insert(tables.photo_hashes).on_conflict_do_nothing(
-            index_elements=["document_id"]
-        )
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+    if connection.dialect.name not in ("postgresql", "sqlite"):  # pragma: no cover
         raise NotImplementedError(connection.dialect.name)
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(tables.photo_hashes).on_conflict_do_nothing(
+        index_elements=["document_id"]
+    )
     connection.execute(statement, rows)
 
 

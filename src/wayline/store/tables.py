@@ -99,7 +99,10 @@ idempotency_keys = Table(
     Column("key", String(200), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("status_code", Integer, nullable=False),
-    Column("body", JSON, nullable=False),
+    # What the first request produced: a replay answers with that journey's view as it is now
+    # (no body is kept: it would hold the customer's answers).
+    Column("journey_id", String(32)),
+    Column("revision", Integer),
     Column("created_at", Stamp, nullable=False),
 )
 

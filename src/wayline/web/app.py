@@ -46,10 +46,13 @@ def create_app(components: Components) -> FastAPI:
     app.state.settings = settings
     app.state.store = components.store
     app.state.storage = components.storage
-    app.state.documents = DocumentPipeline(
+    app.state.pipeline = DocumentPipeline(
         components.storage, components.scanner, Limits.from_settings(settings)
     )
-    app.state.service = components.service
+    # What routes call: commands that change journeys, queries that read them.
+    app.state.commands = components.commands
+    app.state.documents = components.documents
+    app.state.queries = components.queries
     app.state.demo_customers = components.demo_customers
     cookies = CookieNames.for_transport(secure=settings.cookies_secure())
     session_service = SessionService(

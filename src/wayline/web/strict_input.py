@@ -33,7 +33,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wayline.runtime import strict_json
+from wayline import strict_json
 from wayline.web.malformed import MalformedInput
 from wayline.web.problems import error_response
 

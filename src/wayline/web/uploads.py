@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request, UploadFile
+from fastapi import Request
+from starlette.datastructures import UploadFile
 
 from wayline.documents.intake import Rejected
 from wayline.documents.pipeline import HELD, DocumentPipeline
 from wayline.ids import new_id
-from wayline.runtime.service import JourneyService
+from wayline.runtime.commands import DocumentCommands
 
 LISTED = ("id", "field", "filename", "content_type", "size", "sha256", "status", "reason")
 
@@ -31,25 +32,25 @@ class Held(Rejected):
 
 def accept_upload(
     request: Request,
-    svc: JourneyService,
     customer: str,
     journey_id: str,
     field: str,
     upload: UploadFile,
 ) -> dict[str, Any]:
     """Check, store and record one file; Rejected (with a reason for the customer) if not."""
-    pipeline: DocumentPipeline = request.app.state.documents
+    pipeline: DocumentPipeline = request.app.state.pipeline
+    svc: DocumentCommands = request.app.state.documents
     try:
         spec = svc.file_field(customer, journey_id, field)
     except Rejected as rejected:  # the field holds as many files as it takes
-        svc.reject_document(customer, journey_id, field, rejected)
+        svc.reject(customer, journey_id, field, rejected)
         raise
     if spec is None:
         raise Rejected(f"'{field}' is not a file question in this journey", "not_a_file_field")
     try:
         checked = pipeline.check(spec, upload.file)
     except Rejected as rejected:
-        svc.reject_document(customer, journey_id, field, rejected)
+        svc.reject(customer, journey_id, field, rejected)
         raise
     try:
         document_id = new_id()
@@ -72,13 +73,13 @@ def accept_upload(
             "evidence": checked.evidence,
         }
         try:
-            svc.record_document(customer, journey_id, record)
+            svc.record(customer, journey_id, record)
         except Exception as failure:
             # Not recorded (another upload filled the field meanwhile, the journey was sent):
             # a file no row names would be kept for ever, so it goes.
             pipeline.discard(kept)
             if isinstance(failure, Rejected):
-                svc.reject_document(customer, journey_id, field, failure)
+                svc.reject(customer, journey_id, field, failure)
             raise
     finally:
         checked.close()

@@ -9,7 +9,7 @@ in (bootstrap.Components.demo_customers): the web layer never imports the sandbo
 from collections.abc import Mapping
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from wayline.bootstrap import DemoCustomer
 from wayline.web.api.models import Body
@@ -22,7 +22,10 @@ def router(customers: Mapping[str, DemoCustomer]) -> APIRouter:
 
     class DemoSignIn(Body):
         customer: str = Field(
-            min_length=1, max_length=100, examples=ids[:1], json_schema_extra={"enum": ids}
+            min_length=1,
+            max_length=100,
+            examples=ids[:1],
+            json_schema_extra={"enum": list[JsonValue](ids)},
         )
 
     @routes.post("/auth/demo", status_code=204, summary="Sign in as a demo customer")

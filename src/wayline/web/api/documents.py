@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from wayline.documents.pipeline import HELD, download_name
 from wayline.errors import Conflict, NotFound
 from wayline.store.documents import REMOVED
-from wayline.web.api.journeys import ERRORS, Customer, Service
+from wayline.web.api.journeys import ERRORS, Customer, QueriesDep
 from wayline.web.uploads import accept_upload, listed
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -40,17 +40,16 @@ def upload_document(
     journey_id: str,
     request: Request,
     customer: Customer,
-    svc: Service,
     file: UploadFile,
     field: Annotated[str, Form(min_length=1, max_length=100)],
 ) -> JSONResponse:
-    document = accept_upload(request, svc, customer, journey_id, field, file)
+    document = accept_upload(request, customer, journey_id, field, file)
     return JSONResponse(document, status_code=201)
 
 
 @router.get("/journeys/{journey_id}/documents", responses=ERRORS, summary="The journey's documents")
-def list_documents(journey_id: str, customer: Customer, svc: Service) -> list[dict[str, Any]]:
-    return [_listed(journey_id, r) for r in svc.documents(customer, journey_id).values()]
+def list_documents(journey_id: str, customer: Customer, read: QueriesDep) -> list[dict[str, Any]]:
+    return [_listed(journey_id, r) for r in read.documents_of(customer, journey_id).values()]
 
 
 @router.get(
@@ -59,9 +58,9 @@ def list_documents(journey_id: str, customer: Customer, svc: Service) -> list[di
     summary="One document, with its evidence metadata",
 )
 def get_document(
-    journey_id: str, document_id: str, customer: Customer, svc: Service
+    journey_id: str, document_id: str, customer: Customer, read: QueriesDep
 ) -> dict[str, Any]:
-    record = svc.document(customer, journey_id, document_id)
+    record = read.document(customer, journey_id, document_id)
     # Not record["signals"]: photo fraud signals are for staff only (see docs/security.md).
     return {**_listed(journey_id, record), "evidence": record["evidence"]}
 
@@ -73,16 +72,16 @@ def get_document(
     summary="The document to download: a photo's display copy, or the PDF",
 )
 def document_content(
-    journey_id: str, document_id: str, request: Request, customer: Customer, svc: Service
+    journey_id: str, document_id: str, request: Request, customer: Customer, read: QueriesDep
 ) -> StreamingResponse:
-    record = svc.document(customer, journey_id, document_id)
+    record = read.document(customer, journey_id, document_id)
     if record["status"] == REMOVED:
         raise NotFound("This file was replaced before the journey was sent, and is not kept")
     if record["status"] == HELD:
         raise Conflict("This file has not been checked for viruses yet, so it cannot be opened")
     key = record["display_key"] or record["storage_key"]
     content_type = record["display_content_type"] or record["content_type"]
-    stream = request.app.state.documents.open(key)
+    stream = request.app.state.pipeline.open(key)
     name = download_name(record["filename"], content_type)
     return StreamingResponse(
         _chunks(stream),

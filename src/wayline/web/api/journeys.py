@@ -1,4 +1,10 @@
-"""The journeys API under /api/v1: start, read, save a draft, submit a step, submit."""
+"""The journeys API under /api/v1: start, read, save a draft, submit a step, submit.
+
+Routes turn the commands' domain results into HTTP: a command returns the journey as it
+wrote it (runtime/results.Changed), and `respond` answers with its view (201 for a new
+journey; `Idempotent-Replayed: true` when an Idempotency-Key was replayed). A command's
+answer leaves the event log out: GET /journeys/{id} has it.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +15,29 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from wayline.runtime.service import Idempotency, JourneyService, Result
+from wayline.runtime.commands import Commands, Idempotency
+from wayline.runtime.queries import Queries
+from wayline.runtime.results import Changed
 from wayline.web.api.models import StartJourney, StepAnswers, SubmitJourney
 from wayline.web.auth import current_customer
 
 router = APIRouter(prefix="/api/v1", tags=["journeys"])
 Customer = Annotated[str, Depends(current_customer)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-PROBLEM = {"content": {"application/problem+json": {}}}
-ERRORS = {code: PROBLEM for code in (400, 401, 404, 409, 413, 422)}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ERRORS: dict[int | str, dict[str, Any]] = {code: PROBLEM for code in (400, 401, 404, 409, 413, 422)}
 
 
-async def service(request: Request) -> JourneyService:
-    return request.app.state.service
+async def commands(request: Request) -> Commands:
+    return request.app.state.commands  # type: ignore[no-any-return]
 
 
-Service = Annotated[JourneyService, Depends(service)]
+async def queries(request: Request) -> Queries:
+    return request.app.state.queries  # type: ignore[no-any-return]
+
+
+CommandsDep = Annotated[Commands, Depends(commands)]
+QueriesDep = Annotated[Queries, Depends(queries)]
 
 
 def idempotency(key: str | None, request: Request, body: Any) -> Idempotency | None:
@@ -35,14 +48,16 @@ def idempotency(key: str | None, request: Request, body: Any) -> Idempotency | N
     return Idempotency(key, fingerprint.hexdigest())
 
 
-def respond(result: Result) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+def respond(changed: Changed, read: Queries) -> JSONResponse:
+    """A command's result as HTTP: the journey's view, built after the commit."""
+    headers = {"Idempotent-Replayed": "true"} if changed.replayed else None
+    status = 201 if changed.created else 200
+    return JSONResponse(read.view_of(changed), status_code=status, headers=headers)
 
 
 @router.get("/journey-types", summary="The journeys that can be started")
-def journey_types(svc: Service) -> list[dict[str, Any]]:
-    return svc.journey_types()
+def journey_types(read: QueriesDep) -> list[dict[str, Any]]:
+    return read.journey_types()
 
 
 @router.post("/journeys", status_code=201, responses=ERRORS, summary="Start a journey")
@@ -50,21 +65,22 @@ def start_journey(
     body: StartJourney,
     request: Request,
     customer: Customer,
-    svc: Service,
+    do: CommandsDep,
+    read: QueriesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     key = idempotency(idempotency_key, request, body.model_dump())
-    return respond(svc.start(customer, body.type, key))
+    return respond(do.start(customer, body.type, key), read)
 
 
 @router.get("/journeys", responses=ERRORS, summary="The caller's own journeys")
-def list_journeys(customer: Customer, svc: Service) -> list[dict[str, Any]]:
-    return svc.list(customer)
+def list_journeys(customer: Customer, read: QueriesDep) -> list[dict[str, Any]]:
+    return read.journeys_of(customer)
 
 
 @router.get("/journeys/{journey_id}", responses=ERRORS, summary="One journey, with its events")
-def get_journey(journey_id: str, customer: Customer, svc: Service) -> dict[str, Any]:
-    return svc.get(customer, journey_id)
+def get_journey(journey_id: str, customer: Customer, read: QueriesDep) -> dict[str, Any]:
+    return read.journey_view(customer, journey_id)
 
 
 @router.patch(
@@ -73,9 +89,15 @@ def get_journey(journey_id: str, customer: Customer, svc: Service) -> dict[str, 
     summary="Save a draft of a step: kept as typed, nothing checked or dropped",
 )
 def save_draft(
-    journey_id: str, step: str, body: StepAnswers, customer: Customer, svc: Service
+    journey_id: str,
+    step: str,
+    body: StepAnswers,
+    customer: Customer,
+    do: CommandsDep,
+    read: QueriesDep,
 ) -> JSONResponse:
-    return respond(svc.save_draft(customer, journey_id, step, body.answers, body.revision))
+    changed = do.save_draft(customer, journey_id, step, body.answers, body.revision)
+    return respond(changed, read)
 
 
 @router.post(
@@ -89,11 +111,13 @@ def submit_step(
     body: StepAnswers,
     request: Request,
     customer: Customer,
-    svc: Service,
+    do: CommandsDep,
+    read: QueriesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     key = idempotency(idempotency_key, request, body.model_dump())
-    return respond(svc.submit_step(customer, journey_id, step, body.answers, body.revision, key))
+    changed = do.submit_step(customer, journey_id, step, body.answers, body.revision, key)
+    return respond(changed, read)
 
 
 @router.post(
@@ -106,8 +130,10 @@ def submit_journey(
     body: SubmitJourney,
     request: Request,
     customer: Customer,
-    svc: Service,
+    do: CommandsDep,
+    read: QueriesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     key = idempotency(idempotency_key, request, body.model_dump())
-    return respond(svc.submit(customer, journey_id, body.revision, body.declaration, key))
+    changed = do.submit(customer, journey_id, body.revision, body.declaration, key)
+    return respond(changed, read)

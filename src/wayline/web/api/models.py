@@ -34,4 +34,3 @@ class SubmitJourney(Body):
     revision: StrictInt = Field(ge=1, le=MAX_REVISION)
     # Only true is accepted (the service says why false is refused); the schema says so.
     declaration: StrictBool = Field(json_schema_extra={"const": True})
-

@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wayline.journeys import engine
-from wayline.journeys.answer_text import Shown
-from wayline.journeys.field_types import field_type
 from wayline.journeys.loader import Journey
-from wayline.journeys.schema import FieldSpec
 
 STATUS_WORDS = {
     "in_progress": "Not sent yet",
@@ -33,33 +29,6 @@ def moment(text: str) -> str:
     at = datetime.fromisoformat(text)
     hour = at.hour % 12 or 12
     return f"{at.day} {at:%B %Y} at {hour}:{at:%M}{'am' if at.hour < 12 else 'pm'} (UTC)"
-
-
-def answer_text(
-    journey: Journey,
-    state: engine.JourneyState,
-    spec: FieldSpec,
-    value: Any,
-    documents: dict[str, dict[str, Any]],
-) -> str:
-    """An answer as its type reads in words (the registry's `words`); "Not given" when
-    empty."""
-    if value is None or value == [] or value == "":
-        return "Not given"
-    kind = field_type(spec)
-    shown = Shown(
-        labels={o.value: o.label for o in engine.options_for(journey, state, spec)}
-        if kind.takes_options
-        else {},
-        filenames={
-            id_: document["filename"]
-            for id_, document in documents.items()
-            if document.get("filename") is not None
-        }
-        if kind.holds_files
-        else {},
-    )
-    return kind.words(value, shown)
 
 
 def event_words(journey: Journey, event: dict[str, Any]) -> str:

@@ -1,5 +1,9 @@
 """The customer's web journey: server-rendered pages that work without JavaScript
-(plain form posts, POST-redirect-GET) and are enhanced by it (autosave, multi-file upload)."""
+(plain form posts, POST-redirect-GET) and are enhanced by it (autosave, multi-file upload).
+
+Pages use the same commands and queries as the API (runtime/commands, runtime/queries) and
+never call the engine: what a step shows, where the journey stands and what an answer reads
+as in words all come from the queries. Routes only parse forms, redirect and render."""
 
 from __future__ import annotations
 
@@ -13,15 +17,18 @@ from starlette.datastructures import FormData
 
 from wayline.documents.intake import Rejected
 from wayline.errors import Conflict
-from wayline.journeys import engine
-from wayline.journeys.engine import CHECK_ANSWERS, FieldError, InvalidAnswers, Refused
-from wayline.journeys.loader import Journey
-from wayline.journeys.schema import FieldType
-from wayline.runtime.presenter import step_warnings
-from wayline.runtime.service import JourneyService
+from wayline.runtime.commands import Commands, FieldError, InvalidAnswers, Refused
+from wayline.runtime.queries import (
+    CHECK_ANSWERS,
+    CheckAnswersPage,
+    Queries,
+    Redirect,
+    StepForm,
+    StepPage,
+)
 from wayline.web.pages import forms
-from wayline.web.pages.display import OUTCOME_WORDS, STATUS_WORDS, answer_text, event_words
-from wayline.web.pages.render import render, step_fields
+from wayline.web.pages.display import OUTCOME_WORDS, STATUS_WORDS, event_words
+from wayline.web.pages.render import render
 from wayline.web.uploads import accept_upload
 
 router = APIRouter(include_in_schema=False)
@@ -36,15 +43,20 @@ async def page_customer(request: Request) -> str:
     session = await request.app.state.sessions.load(request)
     if session is None:
         raise SignInRequired()
-    return session.subject
+    return str(session.subject)
 
 
-async def service(request: Request) -> JourneyService:
-    return request.app.state.service
+async def commands(request: Request) -> Commands:
+    return request.app.state.commands  # type: ignore[no-any-return]
+
+
+async def queries(request: Request) -> Queries:
+    return request.app.state.queries  # type: ignore[no-any-return]
 
 
 Customer = Annotated[str, Depends(page_customer)]
-Service = Annotated[JourneyService, Depends(service)]
+CommandsDep = Annotated[Commands, Depends(commands)]
+QueriesDep = Annotated[Queries, Depends(queries)]
 
 
 async def checked_form(request: Request) -> FormData:
@@ -72,8 +84,8 @@ def step_url(journey_id: str, step: str | None, change: bool = False) -> str:
 
 
 @router.get("/")
-def home(request: Request, svc: Service) -> Response:
-    return render(request, "home.html", "Home", journey_types=svc.journey_types())
+def home(request: Request, read: QueriesDep) -> Response:
+    return render(request, "home.html", "Home", journey_types=read.journey_types())
 
 
 @router.get("/sign-in")
@@ -132,8 +144,10 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.get("/journeys")
-def your_journeys(request: Request, customer: Customer, svc: Service, saved: str = "") -> Response:
-    journeys = svc.list(customer)
+def your_journeys(
+    request: Request, customer: Customer, read: QueriesDep, saved: str = ""
+) -> Response:
+    journeys = read.journeys_of(customer)
     for row in journeys:
         row["status_words"] = STATUS_WORDS.get(row["status"], row["status"])
     return render(
@@ -145,30 +159,27 @@ def your_journeys(request: Request, customer: Customer, svc: Service, saved: str
 
 
 @router.get("/start/{journey_type}")
-def start_page(request: Request, journey_type: str, svc: Service) -> Response:
-    journey = svc.catalog.get(journey_type)
+def start_page(request: Request, journey_type: str, read: QueriesDep) -> Response:
+    journey = read.journey_type(journey_type)
     if journey is None:
         return _not_found(request)
     return render(request, "start.html", journey.title, journey=journey)
 
 
 @router.post("/start/{journey_type}")
-async def start(request: Request, journey_type: str, svc: Service) -> Response:
+async def start(request: Request, journey_type: str, do: CommandsDep) -> Response:
     form = await checked_form(request)
     del form
     customer = request.app.state.sessions.customer(request)
     if customer is None:
         return redirect(f"/sign-in?next={quote('/start/' + journey_type)}")
-    result = svc.start(customer, journey_type)
-    body = result.body
-    return redirect(step_url(body["id"], body["current_step"]["name"]))
+    changed = await run_in_threadpool(do.start, customer, journey_type)
+    return redirect(step_url(changed.journey_id, changed.position.current))
 
 
 @router.get("/journeys/{journey_id}")
-def resume(journey_id: str, customer: Customer, svc: Service) -> Response:
-    view = svc.get(customer, journey_id)
-    current = view["current_step"]["name"] if view["current_step"] else None
-    return redirect(step_url(journey_id, current))
+def resume(journey_id: str, customer: Customer, read: QueriesDep) -> Response:
+    return redirect(step_url(journey_id, read.current_step(customer, journey_id)))
 
 
 # --- steps --------------------------------------------------------------------------------
@@ -176,125 +187,144 @@ def resume(journey_id: str, customer: Customer, svc: Service) -> Response:
 
 @router.get("/journeys/{journey_id}/steps/{step}")
 def step_page(
-    request: Request, journey_id: str, step: str, customer: Customer, svc: Service, change: str = ""
+    request: Request,
+    journey_id: str,
+    step: str,
+    customer: Customer,
+    read: QueriesDep,
+    change: str = "",
 ) -> Response:
-    journey, state, revision = svc.find(customer, journey_id)
-    spec = journey.step(step)
-    if spec is None:
+    page = read.step_page(customer, journey_id, step)
+    if page is None:
         return _not_found(request)
-    now = svc.clock.now()
-    current = engine.current_step(journey, state, now)
-    if current is None:
-        return redirect(step_url(journey_id, None))
-    if spec.name not in state.completed and spec.name != current:
-        return redirect(step_url(journey_id, current))
-    return _render_saved(request, svc, journey, state, revision, spec.name, bool(change))
+    if isinstance(page, Redirect):
+        return redirect(step_url(journey_id, page.step))
+    shown = forms.form_values(page.step, page.values)
+    return _render_step(request, page, page.fields(shown), [], bool(change))
 
 
 @router.post("/journeys/{journey_id}/steps/{step}")
 async def submit_step(
-    request: Request, journey_id: str, step: str, customer: Customer, svc: Service
+    request: Request,
+    journey_id: str,
+    step: str,
+    customer: Customer,
+    do: CommandsDep,
+    read: QueriesDep,
 ) -> Response:
-    journey, state, revision = svc.find(customer, journey_id)
-    spec = journey.step(step)
-    if spec is None:
+    posted = await run_in_threadpool(read.step_form, customer, journey_id, step)
+    if posted is None:
         return _not_found(request)
     form = await checked_form(request)
-    forms.check_keys(spec, form)
+    forms.check_keys(posted.step, form)
     action = "remove" if form.get("remove") else str(form.get("action", "continue"))
     change = form.get("change") == "1"
     revision = forms.revision(form)
     if action == "remove":
-        answers = _without_file(journey, state, spec, str(form.get("remove")))
+        answers: dict[str, Any] = posted.without_file(str(form.get("remove")))
         errors: list[FieldError] = []
     else:
-        answers = forms.answers_from_form(spec, form)
+        answers = forms.answers_from_form(posted.step, form)
         # Checking files decodes images and parses PDFs: off the event loop.
         errors = await run_in_threadpool(
-            _take_uploads, request, svc, customer, journey_id, spec, form, answers
+            _take_uploads, request, customer, journey_id, posted, form, answers
         )
+    return await run_in_threadpool(
+        _write_step,
+        request,
+        do,
+        read,
+        customer,
+        posted,
+        form,
+        answers,
+        errors,
+        action,
+        change,
+        revision,
+    )
+
+
+def _write_step(
+    request: Request,
+    do: Commands,
+    read: Queries,
+    customer: str,
+    posted: StepForm,
+    form: FormData,
+    answers: dict[str, Any],
+    errors: list[FieldError],
+    action: str,
+    change: bool,
+    revision: int,
+) -> Response:
+    """The posted step saved as a draft (Save and come back later, Remove, or files that were
+    refused) or submitted; then the next page, or this one again with what went wrong."""
+    journey_id, step = posted.journey_id, posted.step.name
     try:
         if action in ("save", "remove") or errors:
-            result = svc.save_draft(customer, journey_id, step, answers, revision)
+            do.save_draft(customer, journey_id, step, answers, revision)
             if action == "save":
                 return redirect(f"/journeys?saved={journey_id}")
             if not errors:
                 return redirect(step_url(journey_id, step, change))
-            revision = result.body["revision"]
             raise InvalidAnswers("There is a problem with the files", errors)
-        result = svc.submit_step(customer, journey_id, step, answers, revision)
+        changed = do.submit_step(customer, journey_id, step, answers, revision)
     except InvalidAnswers as refused:
-        journey, state, revision = svc.find(customer, journey_id)
-        state = svc.with_options(journey, state, step)
-        return _render_step(
-            request,
-            svc,
-            journey,
-            state,
-            revision,
-            step,
-            answers,
-            forms.form_from_raw(spec, form),
-            refused.errors,
-            change,
-        )
+        page = read.step_page(customer, journey_id, step, follow_position=False)
+        assert isinstance(page, StepPage)
+        shown = forms.form_from_raw(page.step, form)
+        fields = page.fields(shown, refused.errors, values=answers)
+        return _render_step(request, page, fields, refused.errors, change)
     except Conflict:
-        return _render_saved(
-            request,
-            svc,
-            *svc.find(customer, journey_id),
-            step,
-            change,
-            notice="Your answers were changed in another window. Check them and continue.",
-        )
-    current = result.body["current_step"]["name"] if result.body["current_step"] else None
+        page = read.step_page(customer, journey_id, step, follow_position=False)
+        assert isinstance(page, StepPage)
+        fields = page.fields(forms.form_values(page.step, page.values))
+        notice = "Your answers were changed in another window. Check them and continue."
+        return _render_step(request, page, fields, [], change, notice=notice)
+    current = changed.position.current
     return redirect(step_url(journey_id, current, change and current != CHECK_ANSWERS))
 
 
 @router.post("/journeys/{journey_id}/steps/{step}/draft")
 async def autosave(
-    request: Request, journey_id: str, step: str, customer: Customer, svc: Service
+    request: Request,
+    journey_id: str,
+    step: str,
+    customer: Customer,
+    do: CommandsDep,
+    read: QueriesDep,
 ) -> Response:
     """Autosave from the page script: the form as it stands, kept as a draft."""
-    journey = svc.definition_for(customer, journey_id)
-    spec = journey.step(step)
-    if spec is None:
+    posted = await run_in_threadpool(read.step_form, customer, journey_id, step)
+    if posted is None:
         return JSONResponse({"detail": "No such step"}, status_code=404)
     form = await checked_form(request)
-    forms.check_keys(spec, form)
-    answers = forms.answers_from_form(spec, form)
-    result = svc.save_draft(customer, journey_id, step, answers, forms.revision(form))
-    return JSONResponse(
-        {"revision": result.body["revision"], "saved_at": result.body["updated_at"]}
+    forms.check_keys(posted.step, form)
+    answers = forms.answers_from_form(posted.step, form)
+    changed = await run_in_threadpool(
+        do.save_draft, customer, journey_id, step, answers, forms.revision(form)
     )
-
-
-def _without_file(journey: Journey, state, spec, document_id: str) -> dict[str, list[str]]:
-    """The step's file answers with one document taken out (the no-JavaScript Remove)."""
-    values = engine.step_values(journey, state, spec)
-    return {
-        field.name: [d for d in values.get(field.name) or [] if d != document_id]
-        for field in spec.fields
-        if field.type == FieldType.FILE and document_id in (values.get(field.name) or [])
-    }
+    return JSONResponse(
+        {"revision": changed.revision, "saved_at": changed.state.updated_at.isoformat()}
+    )
 
 
 def _take_uploads(
     request: Request,
-    svc: JourneyService,
     customer: str,
     journey_id: str,
-    spec,
+    posted: StepForm,
     form: FormData,
     answers: dict[str, Any],
 ) -> list[FieldError]:
     """Files sent with the form (without JavaScript): keep each, or say why not."""
     errors = []
-    for name, uploads in forms.uploads_from_form(spec, form).items():
+    for name, uploads in forms.uploads_from_form(posted.step, form).items():
         listed = list(answers.get(name) or [])
         for upload in uploads:
             try:
-                listed.append(accept_upload(request, svc, customer, journey_id, name, upload)["id"])
+                listed.append(accept_upload(request, customer, journey_id, name, upload)["id"])
             except Rejected as rejected:
                 errors.append(FieldError(name, f"{upload.filename}: {rejected}"))
                 break
@@ -302,53 +332,15 @@ def _take_uploads(
     return errors
 
 
-def _render_saved(
-    request: Request,
-    svc: JourneyService,
-    journey: Journey,
-    state,
-    revision: int,
-    step: str,
-    change: bool,
-    notice: str | None = None,
-) -> Response:
-    """A step as saved: each field shows its draft, else its answer, else its prefill."""
-    spec = journey.step(step)
-    assert spec is not None
-    state = svc.with_options(journey, state, step)
-    values = engine.step_values(journey, state, spec)
-    return _render_step(
-        request,
-        svc,
-        journey,
-        state,
-        revision,
-        step,
-        values,
-        forms.form_values(spec, values),
-        [],
-        change,
-        notice=notice,
-    )
-
-
 def _render_step(
     request: Request,
-    svc: JourneyService,
-    journey: Journey,
-    state,
-    revision: int,
-    step: str,
-    values: dict,
-    shown: dict,
+    page: StepPage,
+    fields: list[Any],
     errors: list[FieldError],
     change: bool,
     notice: str | None = None,
 ) -> Response:
-    spec = journey.step(step)
-    assert spec is not None
-    documents = svc.documents(state.customer_id, state.id)
-    fields = step_fields(journey, state, spec, values, shown, errors, documents, svc.clock.now())
+    spec = page.step
     # A page of one question (fields it reveals aside) that the step is named after asks it
     # as the page's heading; the step's hint then belongs to that question.
     single = len(fields) == 1 and fields[0].spec.label == spec.title
@@ -357,107 +349,105 @@ def _render_step(
     return render(
         request,
         "step.html",
-        f"{spec.title} – {journey.title}",
-        journey=journey,
-        journey_id=state.id,
+        f"{spec.title} – {page.journey.title}",
+        journey=page.journey,
+        journey_id=page.journey_id,
         step=spec,
         fields=fields,
         single=single,
         errors=errors,
-        revision=revision,
+        revision=page.revision,
         change=change,
         notice=notice,
-        multipart=any(f.type == FieldType.FILE for f in spec.fields),
-        back=_back_link(journey, state, step, svc),
+        multipart=page.multipart,
+        back=step_url(page.journey_id, page.back) if page.back else "/journeys",
     )
-
-
-def _back_link(journey: Journey, state, step: str, svc: JourneyService) -> str:
-    names = [s.name for s in engine.applicable_steps(journey, state, svc.clock.now())]
-    index = names.index(step) if step in names else 0
-    return step_url(state.id, names[index - 1]) if index > 0 else "/journeys"
 
 
 # --- check answers, declaration, confirmation and status -----------------------------------
 
 
 @router.get("/journeys/{journey_id}/check-answers")
-def check_answers(request: Request, journey_id: str, customer: Customer, svc: Service) -> Response:
-    journey, state, revision = svc.find(customer, journey_id)
-    current = engine.current_step(journey, state, svc.clock.now())
-    if current != CHECK_ANSWERS:
-        return redirect(step_url(journey_id, current))
-    return _render_check_answers(request, svc, journey, state, revision, [])
+def check_answers(
+    request: Request, journey_id: str, customer: Customer, read: QueriesDep
+) -> Response:
+    page = read.check_answers(customer, journey_id)
+    if isinstance(page, Redirect):
+        return redirect(step_url(journey_id, page.step))
+    return _render_check_answers(request, page, [])
 
 
 @router.post("/journeys/{journey_id}/check-answers")
-async def send(request: Request, journey_id: str, customer: Customer, svc: Service) -> Response:
+async def send(
+    request: Request, journey_id: str, customer: Customer, do: CommandsDep, read: QueriesDep
+) -> Response:
     form = await checked_form(request)
     unknown = set(form.keys()) - {"csrf_token", "revision", "declaration"}
     if unknown:
         raise forms.TamperedForm("The form has fields this page does not have")
-    journey, state, revision = svc.find(customer, journey_id)
+    revision, declaration = forms.revision(form), form.get("declaration") == "yes"
+    return await run_in_threadpool(
+        _send, request, do, read, customer, journey_id, revision, declaration
+    )
+
+
+def _send(
+    request: Request,
+    do: Commands,
+    read: Queries,
+    customer: str,
+    journey_id: str,
+    revision: int,
+    declaration: bool,
+) -> Response:
     try:
-        svc.submit(
-            customer, journey_id, forms.revision(form), form.get("declaration") == "yes"
-        )
+        do.submit(customer, journey_id, revision, declaration)
     except InvalidAnswers as refused:
-        return _render_check_answers(request, svc, journey, state, revision, refused.errors)
+        page = read.check_answers(customer, journey_id, follow_position=False)
+        assert isinstance(page, CheckAnswersPage)
+        return _render_check_answers(request, page, refused.errors)
     except (Conflict, Refused):
         return redirect(f"/journeys/{journey_id}")
     return redirect(f"/journeys/{journey_id}/confirmation")
 
 
 def _render_check_answers(
-    request: Request,
-    svc: JourneyService,
-    journey: Journey,
-    state,
-    revision: int,
-    errors: list[FieldError],
+    request: Request, page: CheckAnswersPage, errors: list[FieldError]
 ) -> Response:
-    documents = svc.documents(state.customer_id, state.id)
-    now = svc.clock.now()
-    sections = []
-    for step in engine.applicable_steps(journey, state, now):
-        rows = [
-            {
-                "label": spec.label,
-                "field": spec.name,
-                "text": answer_text(journey, state, spec, state.answers.get(spec.name), documents),
-            }
-            for spec in engine.visible_fields(journey, state, step, state.answers, now)
-        ]
-        warnings = step_warnings(journey, state, step.name)
-        sections.append({"step": step, "rows": rows, "warnings": warnings})
+    journey = page.journey
     return render(
         request,
         "check_answers.html",
         f"{journey.definition.check_answers_title} – {journey.title}",
         journey=journey,
-        journey_id=state.id,
-        sections=sections,
+        journey_id=page.journey_id,
+        sections=page.sections,
         errors=errors,
-        revision=revision,
-        declaration=journey.definition.declaration,
+        revision=page.revision,
+        declaration=page.declaration,
     )
 
 
 @router.get("/journeys/{journey_id}/confirmation")
-def confirmation(request: Request, journey_id: str, customer: Customer, svc: Service) -> Response:
-    view = svc.get(customer, journey_id)
-    if not view["reference"]:
+def confirmation(
+    request: Request, journey_id: str, customer: Customer, read: QueriesDep
+) -> Response:
+    page = read.journey_page(customer, journey_id)
+    if not page.view["reference"]:
         return redirect(f"/journeys/{journey_id}")
-    journey = svc.definition_for(customer, journey_id)
     return render(
-        request, "confirmation.html", f"Sent – {journey.title}", journey=journey, view=view
+        request,
+        "confirmation.html",
+        f"Sent – {page.journey.title}",
+        journey=page.journey,
+        view=page.view,
     )
 
 
 @router.get("/journeys/{journey_id}/status")
-def status(request: Request, journey_id: str, customer: Customer, svc: Service) -> Response:
-    view = svc.get(customer, journey_id)
-    journey = svc.definition_for(customer, journey_id)
+def status(request: Request, journey_id: str, customer: Customer, read: QueriesDep) -> Response:
+    page = read.journey_page(customer, journey_id)
+    view, journey = page.view, page.journey
     events = [
         {"words": event_words(journey, e), "at": e["at"]}
         for e in view["events"]

@@ -1,0 +1,51 @@
+"""Start a journey: the customer's known data fetched first (outside any transaction), then
+the new journey written with its first event."""
+
+from __future__ import annotations
+
+import structlog
+
+from wayline.errors import NotFound
+from wayline.ids import new_id
+from wayline.journeys import engine
+from wayline.observability import metrics
+from wayline.runtime.commands.common import commit, replay
+from wayline.runtime.dependencies import Dependencies
+from wayline.runtime.partner_data import start_needs
+from wayline.runtime.results import Changed
+from wayline.runtime.unit_of_work import Idempotency
+from wayline.store import DuplicateKey
+
+log = structlog.get_logger("wayline.commands")
+
+
+def start(
+    deps: Dependencies,
+    customer_id: str,
+    journey_type: str,
+    idempotency: Idempotency | None = None,
+) -> Changed:
+    """A new journey of `journey_type` for the customer, on the type's current definition."""
+    journey = deps.catalog.get(journey_type)
+    if journey is None:
+        known = ", ".join(deps.catalog.names())
+        raise NotFound(f"There is no journey type '{journey_type}' (known: {known})")
+    record = deps.uow.recorded(customer_id, idempotency)
+    if record is not None:
+        return replay(deps, customer_id, record)
+    now = deps.clock.now()
+    data = deps.partners.fetch_all(customer_id, start_needs(journey), now)
+    transition = engine.start(
+        journey, journey_id=new_id(), customer_id=customer_id, data=data, now=now
+    )
+    try:
+        changed = commit(deps, customer_id, journey, None, transition, now, idempotency)
+    except DuplicateKey:
+        # A concurrent request with the same key committed first: answer as it did.
+        record = deps.uow.recorded(customer_id, idempotency)
+        if record is None:
+            raise
+        return replay(deps, customer_id, record)
+    metrics.JOURNEYS_STARTED.labels(journey.name).inc()
+    log.info("journey.started", journey_id=changed.journey_id, journey=journey.name)
+    return changed
