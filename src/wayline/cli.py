@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,7 +17,9 @@ from rich.table import Table
 from wayline.config import Settings
 
 if TYPE_CHECKING:
+    from wayline.bootstrap import Components
     from wayline.identity.sessions import SessionService
+    from wayline.journeys.loader import Journey
 
 app = typer.Typer(help="Wayline: digital customer journeys declared as code.", no_args_is_help=True)
 journeys_app = typer.Typer(help="Inspect and check journey definitions.", no_args_is_help=True)
@@ -34,7 +37,9 @@ def _settings(**overrides: object) -> Settings:
     return settings.model_copy(update=overrides) if overrides else settings
 
 
-def _build(settings: Settings, migrate: bool, partner_urls: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def _build(
+    settings: Settings, migrate: bool, partner_urls: dict[str, str] | None = None
+) -> Components:
     """The application's parts. Demo mode is wired in here, at the edge: its sign-in choices,
     and the in-process dataset when no partner (simulator or connector) is configured."""
     from wayline.bootstrap import NoPartners, NotMigrated, build
@@ -100,7 +105,7 @@ def _serve(
     )
 
 
-def _work(components, poll: float, once: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _work(components: Components, poll: float, once: bool = False) -> None:
     """Run due effects and abandon stale drafts until stopped (or, with once, until idle)."""
     import threading
 
@@ -125,7 +130,7 @@ def _work(components, poll: float, once: bool = False) -> None:  # type: ignore[
         wakeup.close()
 
 
-def _start_in_process_worker(components) -> None:  # type: ignore[no-untyped-def]
+def _start_in_process_worker(components: Components) -> None:
     """On SQLite the demo runs its one worker inside the server process."""
     import threading
 
@@ -385,7 +390,7 @@ def journeys_schema(
     console.print(f"Wrote {out}/journey.schema.json and {out}/fragment.schema.json")
 
 
-def _load(loader):  # type: ignore[no-untyped-def]
+def _load(loader: Callable[[Path], dict[str, Journey]]) -> dict[str, Journey]:
     from wayline.journeys.loader import DefinitionErrors
 
     try:
