@@ -85,11 +85,13 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # Writers take the write lock up front: no deadlock when two read-then-write
-        # transactions race. Readers begin deferred so they never wait for a writer.
-        if connection.get_execution_options().get("readonly"):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # transactions race. Readers begin deferred so they never wait for a writer. Sent to
+        # the driver directly: through SQLAlchemy's execution machinery a BEGIN costs as
+        # much as a whole small statement, and every transaction sends one.
+        readonly = connection.get_execution_options().get("readonly")
+        driver = connection.connection.dbapi_connection
+        assert driver is not None
+        driver.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
 
