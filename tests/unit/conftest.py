@@ -55,7 +55,7 @@ ACTIVE_POLICY = {"alex": "MTR-100001", "sam": "MTR-100002", "jordan": "MTR-10000
 
 
 class Shell:
-    """Drives the engine like runtime/service.py: data in, one command, state out."""
+    """Drives the engine like runtime/commands: data in, one command, state out."""
 
     today = TODAY
     last_week = LAST_WEEK

@@ -1,8 +1,8 @@
 """The journey engine: definition + state + input + now → new state + events + effects.
 
-Pure and deterministic: no I/O and no clock reads. The shell (runtime/service.py) loads the
-state, fetches any partner data the engine asks for, calls one command here and commits the
-result, its events and its effects in one transaction.
+Pure and deterministic: no I/O and no clock reads. The shell (runtime/commands) reads the
+state, fetches any partner data the engine asks for (outside any transaction), calls one
+command here and commits the transition, its events and its effects in one transaction.
 """
 
 from __future__ import annotations
