@@ -61,7 +61,7 @@ class _Refused:
         self.reason = reason
 
 
-class _Object(dict):
+class _Object(dict[str, Any]):
     """A decoded object; `twice` names a key given more than once in it."""
 
     twice: str | None = None

@@ -40,7 +40,7 @@ PASSED, FAILED, UNAVAILABLE = "passed", "failed", "unavailable"
 
 
 def checks_at(
-    journey: Journey, state: JourneyState, trigger: str, answers: dict, now: datetime
+    journey: Journey, state: JourneyState, trigger: str, answers: dict[str, Any], now: datetime
 ) -> list[Check]:
     """The checks to make at `trigger` whose conditions hold. After submission these include
     the checks made at a step whose source could not answer then: "we could not check" is
@@ -62,7 +62,7 @@ def check_needs(
     journey: Journey,
     state: JourneyState,
     trigger: str,
-    answers: dict,
+    answers: dict[str, Any],
     now: datetime,
     refetch_failed: bool = False,
 ) -> list[DataNeed]:
@@ -77,7 +77,8 @@ def check_needs(
         held = state.data.get(check.source)
         stale = held is None or held.get("params", {}) != params
         need = DataNeed(check.source, params)
-        if (stale or (refetch_failed and held.get("error"))) and need not in needs:
+        failed = held is not None and bool(held.get("error"))
+        if (stale or (refetch_failed and failed)) and need not in needs:
             needs.append(need)  # once, however many checks read the source
     return needs
 
