@@ -99,6 +99,12 @@ def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
     # typed, say); each partner call has its own log line without them (partner.call).
     for noisy in ("uvicorn.access", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # uvicorn's own logging config (when a server was started with it) gives its loggers
+    # plain-text handlers and stops them propagating: take them back, so every line is JSON.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        server_logger = logging.getLogger(name)
+        server_logger.handlers.clear()
+        server_logger.propagate = True
     structlog.configure(
         processors=[
             *_shared_processors(),
