@@ -208,7 +208,9 @@ class DataNeed:
 # Reading the state
 
 
-def context(journey: Journey, state: JourneyState, answers: dict[str, Any], now: datetime) -> dict:
+def context(
+    journey: Journey, state: JourneyState, answers: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     """What CEL expressions see: every field (null when unanswered), data by source, today."""
     every = dict.fromkeys(journey.fields)
     every.update(answers)
@@ -298,7 +300,7 @@ def _frozen(value: Any) -> Any:
 # Which steps apply, by their conditions and what those read. Many callers ask again about
 # the same answers within a request and across a journey's requests (the state a command
 # loads is the one the previous command presented).
-_applicable_memo: dict[tuple, tuple[int, ...]] = {}
+_applicable_memo: dict[tuple[Any, ...], tuple[int, ...]] = {}
 _APPLICABLE_MEMO_SIZE = 2048
 
 
@@ -307,7 +309,7 @@ def applicable_steps(journey: Journey, state: JourneyState, now: datetime) -> li
     if all(condition is None for condition in conditions):
         return list(journey.steps)
     scope = context(journey, state, state.answers, now)
-    key: tuple | None
+    key: tuple[Any, ...] | None
     try:
         key = (conditions, _frozen(_projected(scope, _reads(conditions))))
     except _Unhashable:
@@ -341,7 +343,9 @@ def current_step(
     return CHECK_ANSWERS
 
 
-def visible_fields(journey: Journey, state: JourneyState, step: StepSpec, answers: dict, now):
+def visible_fields(
+    journey: Journey, state: JourneyState, step: StepSpec, answers: dict[str, Any], now: datetime
+) -> list[FieldSpec]:
     conditions = [spec.when for spec in step.fields]
     if all(condition is None for condition in conditions):
         return list(step.fields)
@@ -385,7 +389,9 @@ def typed_in(state: JourneyState, spec: FieldSpec) -> bool:
     return entry is not None and bool(entry.get("error"))
 
 
-def data_needs(journey: Journey, state: JourneyState, step_name: str, answers: dict, now) -> list:
+def data_needs(
+    journey: Journey, state: JourneyState, step_name: str, answers: dict[str, Any], now: datetime
+) -> list[DataNeed]:
     """Sources a step's fields need that the state does not hold for the current answers."""
     step = journey.step(step_name)
     if step is None:
@@ -445,7 +451,12 @@ def step_values(journey: Journey, state: JourneyState, step: StepSpec) -> dict[s
 
 
 def start(
-    journey: Journey, *, journey_id: str, customer_id: str, data: dict[str, dict], now: datetime
+    journey: Journey,
+    *,
+    journey_id: str,
+    customer_id: str,
+    data: dict[str, dict[str, Any]],
+    now: datetime,
 ) -> Transition:
     """Begin a journey with the customer's known data; prefill from it where bound."""
     state = JourneyState(
@@ -465,7 +476,7 @@ def start(
 def record_data(
     state: JourneyState,
     source: str,
-    params: dict,
+    params: dict[str, Any],
     value: Any,
     fetched_at: datetime,
     error: str | None = None,
@@ -501,7 +512,7 @@ def with_data(journey: Journey, state: JourneyState) -> JourneyState:
 
 
 def save_draft(
-    journey: Journey, state: JourneyState, step_name: str, answers: dict, now
+    journey: Journey, state: JourneyState, step_name: str, answers: dict[str, Any], now: datetime
 ) -> Transition:
     """Keep what the customer typed as it is, valid or not; nothing is checked or dropped
     except names that are not fields of the step."""
@@ -514,7 +525,7 @@ def save_draft(
 
 
 def submit_step(
-    journey: Journey, state: JourneyState, step_name: str, answers: dict, now: datetime
+    journey: Journey, state: JourneyState, step_name: str, answers: dict[str, Any], now: datetime
 ) -> Transition:
     """Check a step's answers; keep them and move on, or refuse with every field's message."""
     step = _reachable(journey, state, step_name, now)
@@ -611,7 +622,7 @@ def begin_review(journey: Journey, state: JourneyState, now: datetime) -> Transi
 
 
 def decide(
-    journey: Journey, state: JourneyState, outcome: str, reasons: list[str], now
+    journey: Journey, state: JourneyState, outcome: str, reasons: list[str], now: datetime
 ) -> Transition:
     if state.status not in (Status.SUBMITTED, Status.IN_REVIEW):
         raise NotAvailable(f"A journey that is {state.status.value} cannot be decided")
@@ -633,7 +644,9 @@ def abandon(journey: Journey, state: JourneyState, now: datetime) -> Transition:
     return _move(state, Status.IN_PROGRESS, Status.ABANDONED, EventType.JOURNEY_ABANDONED, now)
 
 
-def _move(state: JourneyState, expected: Status, to: Status, event: str, now) -> Transition:
+def _move(
+    state: JourneyState, expected: Status, to: Status, event: str, now: datetime
+) -> Transition:
     if state.status != expected:
         raise NotAvailable(f"A journey that is {state.status.value} cannot become {to.value}")
     return Transition(replace(state, status=to, updated_at=now), (Event(event, now),))
@@ -672,7 +685,7 @@ def _reachable(journey: Journey, state: JourneyState, step_name: str, now: datet
     return step
 
 
-def _refuse_unknown(step: StepSpec, answers: dict) -> None:
+def _refuse_unknown(step: StepSpec, answers: dict[str, Any]) -> None:
     names = {spec.name for spec in step.fields}
     unknown = sorted(set(answers) - names)
     if unknown:
@@ -682,7 +695,7 @@ def _refuse_unknown(step: StepSpec, answers: dict) -> None:
         )
 
 
-def _refuse_malformed(step: StepSpec, answers: dict) -> None:
+def _refuse_malformed(step: StepSpec, answers: dict[str, Any]) -> None:
     """Only JSON scalars, or lists of them, can be answers (even in a draft)."""
     scalars = (str, int, float, bool, type(None))
     bad = [
@@ -703,7 +716,9 @@ def _refuse_malformed(step: StepSpec, answers: dict) -> None:
         )
 
 
-def _merged_input(journey: Journey, state: JourneyState, step: StepSpec, answers: dict) -> dict:
+def _merged_input(
+    journey: Journey, state: JourneyState, step: StepSpec, answers: dict[str, Any]
+) -> dict[str, Any]:
     """The step's existing answers, then its draft, then what was just sent."""
     merged = {
         spec.name: state.answers[spec.name] for spec in step.fields if spec.name in state.answers
@@ -717,7 +732,9 @@ def _merged_input(journey: Journey, state: JourneyState, step: StepSpec, answers
     return merged
 
 
-def _validate_step(journey: Journey, state: JourneyState, step: StepSpec, raw: dict, now) -> dict:
+def _validate_step(
+    journey: Journey, state: JourneyState, step: StepSpec, raw: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     """Parse every visible field; collect every message at once. Hidden fields are dropped."""
     errors: list[FieldError] = []
     accepted: dict[str, Any] = {}
@@ -751,7 +768,9 @@ def _validate_step(journey: Journey, state: JourneyState, step: StepSpec, raw: d
     return accepted
 
 
-def _rule_scope(journey: Journey, state: JourneyState, spec: FieldSpec, answers: dict, now) -> dict:
+def _rule_scope(
+    journey: Journey, state: JourneyState, spec: FieldSpec, answers: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     """The part of the scope a field's rules can read (`today`, and what their conditions and
     expressions name): CEL converts the whole scope it is given on every evaluation."""
     scope = context(journey, state, answers, now)
@@ -759,7 +778,9 @@ def _rule_scope(journey: Journey, state: JourneyState, spec: FieldSpec, answers:
     return {**_projected(scope, _reads(sources)), "today": scope["today"]}
 
 
-def _answer_sources(journey: Journey, state: JourneyState, step: StepSpec, accepted: dict) -> dict:
+def _answer_sources(
+    journey: Journey, state: JourneyState, step: StepSpec, accepted: dict[str, Any]
+) -> dict[str, dict[str, str]]:
     sources = {
         k: v for k, v in state.answer_sources.items() if journey.step_of_field.get(k) != step.name
     }
@@ -799,7 +820,9 @@ def _prune(journey: Journey, state: JourneyState, now: datetime) -> JourneyState
     return state
 
 
-def effects_for(journey: Journey, state: JourneyState, trigger: str, now: datetime) -> tuple:
+def effects_for(
+    journey: Journey, state: JourneyState, trigger: str, now: datetime
+) -> tuple[EffectRequest, ...]:
     """The effects declared for `trigger` whose conditions hold, each with a key made of the
     journey and the effect (so running it twice takes effect once), and for an effect with a
     deadline, the durable timer that checks it was done in time."""

@@ -12,12 +12,12 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jmespath
 import jmespath.exceptions
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from wayline.journeys.expressions import ExpressionError, compile_expression
 from wayline.journeys.field_types import a_field_of, field_type, types_allowing
@@ -225,16 +225,19 @@ class _Checker:
             self.error(location, f"file field '{spec.name}' needs 'accept': a list of MIME types")
 
 
-def _load_fragments(directory: Path, root: Path) -> tuple[dict[str, list[StepSpec]], list]:
+def _load_fragments(
+    directory: Path, root: Path
+) -> tuple[dict[str, list[StepSpec]], list[DefinitionError]]:
     fragments: dict[str, list[StepSpec]] = {}
     errors: list[DefinitionError] = []
     if not directory.is_dir():
         return fragments, errors
     for path in sorted(directory.glob("*.y*ml")):
-        file, parsed = _parse(path, root, Fragment)
-        if isinstance(parsed, list):
-            errors.extend(parsed)
+        loaded = _parse(path, root, Fragment)
+        if isinstance(loaded, list):
+            errors.extend(loaded)
             continue
+        file, parsed = loaded
         checker = _Checker(file)
         for index, step in enumerate(parsed.steps):
             checker.step(("steps", index), step)
@@ -268,7 +271,14 @@ def _duplicate_keys(file: _YamlFile) -> list[DefinitionError]:
     return sorted(found, key=lambda error: error.line)
 
 
-def _parse(path: Path, root: Path, model: type) -> tuple[Any, Any]:
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _parse(
+    path: Path, root: Path, model: type[ModelT]
+) -> tuple[_YamlFile, ModelT] | list[DefinitionError]:
+    """The file read and checked against `model`, or every error found in it (unreadable
+    YAML, not a mapping, a key twice, what the model refuses)."""
     display = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
         file = _YamlFile(path, display)
@@ -276,16 +286,16 @@ def _parse(path: Path, root: Path, model: type) -> tuple[Any, Any]:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = getattr(error, "problem", None) or str(error)
-        return None, [DefinitionError(display, line, f"not valid YAML: {problem}")]
+        return [DefinitionError(display, line, f"not valid YAML: {problem}")]
     if not isinstance(file.data, dict):
-        return file, [DefinitionError(display, 1, "expected a mapping of keys at the top level")]
+        return [DefinitionError(display, 1, "expected a mapping of keys at the top level")]
     duplicates = _duplicate_keys(file)
     if duplicates:
-        return file, duplicates
+        return duplicates
     try:
         return file, model.model_validate(file.data)
     except ValidationError as error:
-        return file, _pydantic_errors(file, error)
+        return _pydantic_errors(file, error)
 
 
 def _load_journey(
@@ -294,10 +304,10 @@ def _load_journey(
     fragments: dict[str, list[StepSpec]],
     effect_kinds: Collection[str] | None = None,
 ) -> tuple[Journey | None, list[DefinitionError]]:
-    file, parsed = _parse(path, root, JourneyDefinition)
-    if isinstance(parsed, list):
-        return None, parsed
-    definition: JourneyDefinition = parsed
+    loaded = _parse(path, root, JourneyDefinition)
+    if isinstance(loaded, list):
+        return None, loaded
+    file, definition = loaded
     checker = _Checker(file)
     steps: list[StepSpec] = []
     origins: list[tuple[Location, bool]] = []  # where each step is written; own step or included
@@ -335,6 +345,7 @@ def _load_journey(
 
 def _check_outcomes(checker: _Checker, definition: JourneyDefinition, steps: set[str]) -> None:
     """Checks, the decision and notification templates: expressions compile, names resolve."""
+    where: Location  # each part of the definition below names its own place
     for index, check in enumerate(definition.checks):
         where = ("checks", index)
         checker.expression((*where, "when"), check.when)

@@ -23,8 +23,7 @@ from __future__ import annotations
 import codecs
 import json
 import unicodedata
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote_to_bytes
 
 from python_multipart.exceptions import FormParserError
@@ -36,6 +35,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wayline import strict_json
 from wayline.web.malformed import MalformedInput
 from wayline.web.problems import error_response
+
+if TYPE_CHECKING:  # python-multipart declares its callbacks' types for type checkers only
+    from python_multipart.multipart import MultipartCallbacks
 
 NOT_TEXT = "is not valid text: it holds bytes that are not UTF-8"
 DETAIL = "The request has fields that are missing or not valid"
@@ -226,7 +228,7 @@ class MultipartBody:
         self.disposition = b""
         self.field = "form"
         self.text: codecs.IncrementalDecoder | None = None
-        callbacks: dict[str, Callable[..., Any]] = {
+        callbacks: MultipartCallbacks = {
             "on_part_begin": self._part_begin,
             "on_header_field": self._header_field,
             "on_header_value": self._header_value,
@@ -235,7 +237,7 @@ class MultipartBody:
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
         }
-        self.parser: MultipartParser | None = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+        self.parser: MultipartParser | None = MultipartParser(boundary, callbacks)
 
     def feed(self, chunk: bytes) -> None:
         if self.parser is None:
