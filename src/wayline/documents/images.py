@@ -28,7 +28,7 @@ from PIL import Image, ImageCms, ImageOps
 from wayline.documents.intake import Rejected
 
 try:  # HEIC only with the plugin
-    from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
+    from pillow_heif import register_heif_opener
 
     register_heif_opener()
     HEIC = True

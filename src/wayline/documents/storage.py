@@ -147,6 +147,8 @@ class S3Storage:
         finally:
             body.close()
         copy.seek(0)
+        # A binary file in all but name: typeshed declares SpooledTemporaryFile an IO[bytes],
+        # not a BinaryIO (which only adds `write` overloads no caller here uses).
         return copy  # type: ignore[return-value]
 
     def delete(self, key: str) -> None:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -40,6 +40,10 @@ class DuplicateKey(Exception):
     """A unique value (a reference, an idempotency key) was taken by a concurrent writer."""
 
 
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
 def aware(moment: datetime | None) -> datetime | None:
     """SQLite hands datetimes back without their zone; everything stored is UTC."""
     if moment is None or moment.tzinfo is not None:

@@ -187,4 +187,6 @@ _SQLITE_NEAR = text(
 def _register_sqlite_functions(connection: Connection) -> None:
     """SQLite has no popcount: give the connection ours (cheap, and safe to repeat)."""
     driver = connection.connection.driver_connection
-    driver.create_function("wayline_hamming", 2, hamming, deterministic=True)  # type: ignore[union-attr]
+    if driver is None:  # SQLAlchemy's pool detached it: there is nothing to register on
+        raise RuntimeError("the SQLite connection is closed")
+    driver.create_function("wayline_hamming", 2, hamming, deterministic=True)

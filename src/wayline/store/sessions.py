@@ -74,9 +74,9 @@ def find_session(connection: Connection, session_id: str) -> SessionRow | None:
     return SessionRow(
         id=found.id,
         subject=found.subject,
-        created_at=aware(found.created_at),  # type: ignore[arg-type]
-        last_seen_at=aware(found.last_seen_at),  # type: ignore[arg-type]
-        expires_at=aware(found.expires_at),  # type: ignore[arg-type]
+        created_at=aware(found.created_at),
+        last_seen_at=aware(found.last_seen_at),
+        expires_at=aware(found.expires_at),
         revoked_at=aware(found.revoked_at),
     )
 

@@ -29,11 +29,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: PROBLEM for code in (400, 401, 
 
 
 async def commands(request: Request) -> Commands:
-    return request.app.state.commands  # type: ignore[no-any-return]
+    commands: Commands = request.app.state.commands  # Starlette's State is untyped; the app set it
+    return commands
 
 
 async def queries(request: Request) -> Queries:
-    return request.app.state.queries  # type: ignore[no-any-return]
+    queries: Queries = request.app.state.queries  # Starlette's State is untyped; the app set it
+    return queries
 
 
 CommandsDep = Annotated[Commands, Depends(commands)]
