@@ -5,12 +5,14 @@ error page for a browser; HEAD works wherever GET does."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from journey_api import PROBLEM
+from journey_api import PROBLEM, free_port
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TRIED = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "BREW"]
@@ -89,3 +91,46 @@ def test_head_works_wherever_get_does_and_sends_no_body(app: Any) -> None:
             assert head.status_code == get.status_code, template
             assert head.content == b"", template
             assert head.headers.get("content-type") == get.headers.get("content-type"), template
+
+
+@pytest.mark.parametrize("http_parser", ["httptools", "h11"])
+def test_head_on_a_real_server_keeps_the_connection_usable(app: Any, http_parser: str) -> None:
+    """Over a real uvicorn, a HEAD answers with GET's status and headers and no body, and the
+    same keep-alive connection then serves the next request (the server used to see GET while
+    sending, expect the announced body and break the connection)."""
+    import http.client
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            http=http_parser,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for path in ("/healthz", "/sign-in", "/healthz"):
+            connection.request("HEAD", path)
+            response = connection.getresponse()
+            assert response.status == 200, path
+            assert int(response.headers["content-length"]) > 0, path
+            assert response.read() == b"", path
+            assert response.headers["x-request-id"], path
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

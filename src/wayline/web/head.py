@@ -26,10 +26,12 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        # The scope is changed in place (and put back) so that what routing adds to it, such as
-        # the matched route, reaches the middleware outside (request logs and metrics).
-        scope["method"] = "GET"
+        # The app gets a copy of the scope: the server keeps reading the original while it
+        # sends, and must still see HEAD there, or it expects the body that Content-Length
+        # announces and breaks the connection. What routing adds (the matched route, its
+        # parameters) is copied back for the middleware outside (request logs and metrics).
+        as_get = {**scope, "method": "GET"}
         try:
-            await self.app(scope, receive, without_body)
+            await self.app(as_get, receive, without_body)
         finally:
-            scope["method"] = "HEAD"
+            scope.update({k: v for k, v in as_get.items() if k not in ("method", "type")})
