@@ -8,13 +8,14 @@ from sqlalchemy import Connection, bindparam, delete, insert
 from wayline.journeys.engine import JourneyState
 from wayline.journeys.loader import Journey
 from wayline.store import tables
+from wayline.store.prepared import Prepared
 
 _answer = tables.answers.c
 _DELETE = delete(tables.answers).where(
     _answer.journey_id == bindparam("journey_id"),
     _answer.field.in_(bindparam("fields", expanding=True)),
 )
-_INSERT = insert(tables.answers)
+_INSERT = Prepared(insert(tables.answers))  # on the driver directly: store/prepared.py
 
 
 def sync(
@@ -33,8 +34,8 @@ def sync(
         connection.execute(_DELETE, {"journey_id": after.id, "fields": gone + replaced})
     if not changed:
         return
-    connection.execute(
-        _INSERT,
+    _INSERT.execute_many(
+        connection,
         [
             {
                 "journey_id": after.id,

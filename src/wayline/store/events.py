@@ -9,17 +9,18 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from wayline.journeys.engine import Event
 from wayline.store import tables
+from wayline.store.prepared import Prepared
 
 _event = tables.events.c
-_INSERT = insert(tables.events)
+_INSERT = Prepared(insert(tables.events))  # on the driver directly: store/prepared.py
 _OF = select(_event.body).where(_event.journey_id == bindparam("journey_id")).order_by(_event.id)
 
 
 def append(connection: Connection, journey_id: str, events: tuple[Event, ...]) -> None:
     """Add events in order, in one statement."""
     if events:
-        connection.execute(
-            _INSERT,
+        _INSERT.execute_many(
+            connection,
             [
                 {"journey_id": journey_id, "type": e.type, "at": e.at, "body": e.to_dict()}
                 for e in events

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from wayline.journeys.engine import JourneyState
 from wayline.store import tables
 from wayline.store.database import StaleRevision, aware
+from wayline.store.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -22,15 +23,20 @@ class StoredJourney:
 
 
 # Statements on the path of every command, built once: building a SQLAlchemy statement costs
-# several times more than running a built one with new parameters.
+# several times more than running a built one with new parameters. The load and the update run
+# on the driver directly (store/prepared.py).
 _journey = tables.journeys.c
-_LOAD = select(_journey.state, _journey.revision).where(
-    _journey.id == bindparam("journey_id"), _journey.customer_id == bindparam("customer_id")
+_LOAD = Prepared(
+    select(_journey.state, _journey.revision).where(
+        _journey.id == bindparam("journey_id"), _journey.customer_id == bindparam("customer_id")
+    )
 )
 _OWNER = select(_journey.customer_id).where(_journey.id == bindparam("journey_id"))
 _INSERT = insert(tables.journeys)
-_UPDATE = update(tables.journeys).where(
-    _journey.id == bindparam("at_id"), _journey.revision == bindparam("at_revision")
+_UPDATE = Prepared(
+    update(tables.journeys).where(
+        _journey.id == bindparam("at_id"), _journey.revision == bindparam("at_revision")
+    )
 )
 _LOCK = select(_journey.id).where(_journey.id == bindparam("journey_id")).with_for_update()
 _LISTED = (
@@ -51,10 +57,11 @@ def load(connection: Connection, journey_id: str, customer_id: str) -> StoredJou
     """A journey, only for the customer who owns it: anyone else is told it does not exist."""
     if "\x00" in journey_id or "\x00" in customer_id:
         return None  # no id holds a NUL (and PostgreSQL refuses to even compare with one)
-    row = connection.execute(_LOAD, {"journey_id": journey_id, "customer_id": customer_id}).first()
+    row = _LOAD.first(connection, {"journey_id": journey_id, "customer_id": customer_id})
     if row is None:
         return None
-    return StoredJourney(JourneyState.from_dict(row.state), row.revision)
+    state, revision = row
+    return StoredJourney(JourneyState.from_dict(state), revision)
 
 
 def owner_of(connection: Connection, journey_id: str) -> str | None:
@@ -127,8 +134,8 @@ def update_journey(
 ) -> int:
     """Write the new state only if nobody wrote since `revision` (StaleRevision otherwise);
     return the new revision."""
-    result = connection.execute(
-        _UPDATE,
+    changed = _UPDATE.execute(
+        connection,
         {
             "at_id": state.id,
             "at_revision": revision,
@@ -141,7 +148,7 @@ def update_journey(
             "submitted_at": state.submitted_at,
         },
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise StaleRevision(state.id)
     return revision + 1
 
