@@ -142,8 +142,10 @@ class Prepared:
 
 
 def _instrumented(connection: Connection) -> bool:
-    """Whether anything listens to the statements this connection runs."""
-    dispatch = connection.dispatch
+    """Whether anything listens to the statements the engine runs. (The engine's own
+    dispatcher: a Connection's joins it with the connection's on every attribute read, which
+    costs more than the check saves. Listeners are put on engines, as the tests do.)"""
+    dispatch = connection.engine.dispatch
     return bool(
         dispatch.before_execute
         or dispatch.before_cursor_execute
