@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from wayline.store import tables
 from wayline.store.database import aware
+from wayline.store.prepared import Prepared
 
 _session = tables.sessions.c
 
@@ -32,15 +33,18 @@ class SessionRow:
 
 
 # The lookup and the touch run on the path of every signed-in request: built once, since
-# building a SQLAlchemy statement costs more than running a built one.
-_FIND = select(
-    _session.id,
-    _session.subject,
-    _session.created_at,
-    _session.last_seen_at,
-    _session.expires_at,
-    _session.revoked_at,
-).where(_session.id == bindparam("session_id"))
+# building a SQLAlchemy statement costs more than running a built one. The lookup runs on the
+# driver directly (store/prepared.py).
+_FIND = Prepared(
+    select(
+        _session.id,
+        _session.subject,
+        _session.created_at,
+        _session.last_seen_at,
+        _session.expires_at,
+        _session.revoked_at,
+    ).where(_session.id == bindparam("session_id"))
+)
 _TOUCH = (
     update(tables.sessions)
     .where(
@@ -68,16 +72,17 @@ def insert_session(connection: Connection, row: SessionRow) -> None:
 
 
 def find_session(connection: Connection, session_id: str) -> SessionRow | None:
-    found = connection.execute(_FIND, {"session_id": session_id}).first()
+    found = _FIND.first(connection, {"session_id": session_id})
     if found is None:
         return None
+    id_, subject, created_at, last_seen_at, expires_at, revoked_at = found
     return SessionRow(
-        id=found.id,
-        subject=found.subject,
-        created_at=aware(found.created_at),
-        last_seen_at=aware(found.last_seen_at),
-        expires_at=aware(found.expires_at),
-        revoked_at=aware(found.revoked_at),
+        id=id_,
+        subject=subject,
+        created_at=aware(created_at),
+        last_seen_at=aware(last_seen_at),
+        expires_at=aware(expires_at),
+        revoked_at=aware(revoked_at),
     )
 
 
