@@ -68,7 +68,13 @@ def make_engine(url: str, **options: Any) -> Engine:
         return _sqlite_engine(url, **options)
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
-    options.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every checkout, and a request checks out two or
+    # three times. A connection found lost on use fails that request with StoreUnavailable
+    # (503, as when the database is down), and SQLAlchemy then drops the whole pool, so the
+    # next request connects afresh. Recycling connections after 30 minutes keeps the pool clear
+    # of those a firewall or the server's idle timeout may have cut meanwhile.
+    options.setdefault("pool_pre_ping", False)
+    options.setdefault("pool_recycle", 1800)
     return create_engine(url, **options)
 
 
