@@ -10,7 +10,7 @@ import zlib
 from typing import Any
 
 import piexif
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageStat
 from pypdf import PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -42,6 +42,47 @@ def photo(
     if exif is not None:
         save["exif"] = piexif.dump(exif)
     image.save(out, fmt, **save)
+    return out.getvalue()
+
+
+def plain(
+    colour: tuple[int, int, int], size: tuple[int, int] = (640, 480), fmt: str = "JPEG"
+) -> bytes:
+    """One colour all over: no detail at all."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, fmt)
+    return out.getvalue()
+
+
+def gradient(
+    low: int,
+    high: int,
+    size: tuple[int, int] = (800, 600),
+    across: bool = True,
+    fmt: str = "JPEG",
+) -> bytes:
+    """A smooth grey gradient from `low` to `high`, left to right (or top to bottom)."""
+    width, height = size
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    steps = width if across else height
+    for i in range(steps):
+        level = low + (high - low) * i // max(1, steps - 1)
+        box = [i, 0, i, height] if across else [0, i, width, i]
+        draw.rectangle(box, fill=(level, level, level))
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
+def dimmed(content: bytes, contrast: float, level: int = 20) -> bytes:
+    """The photo with its contrast cut to `contrast` around a grey `level` (a night shot, or
+    with a high level an over-exposed one), as a JPEG."""
+    image = Image.open(io.BytesIO(content)).convert("L")
+    mean = ImageStat.Stat(image).mean[0]
+    faint = image.point(lambda v: max(0, min(255, round(level + (v - mean) * contrast))))
+    out = io.BytesIO()
+    faint.convert("RGB").save(out, "JPEG", quality=90)
     return out.getvalue()
 
 

@@ -423,6 +423,51 @@ def test_the_same_photo_from_another_customer_is_caught_as_reused(system, custom
     assert "another customer's claim" in signal["evidence"]
 
 
+def plain_photo(colour: tuple[int, int, int], size: tuple[int, int], fmt: str) -> bytes:
+    """A featureless photo: one colour all over (a flat panel close up, a black night shot)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, fmt)
+    return out.getvalue()
+
+
+def test_different_featureless_photos_from_two_customers_are_not_taken_for_reuse(
+    system, customer, clock
+):
+    # Both hash to pHash 8000000000000000 and dHash 0: before, Sam's claim was referred for
+    # reusing Alex's photo. Neither has the detail to be compared, so neither is.
+    alex, sam = customer("alex"), customer("sam")
+    first, alex_document = photo_claim(
+        alex, plain_photo((220, 20, 20), (640, 480), "JPEG"), "red.jpg"
+    )
+    drain(system)
+    sent, document = photo_claim(sam, plain_photo((20, 20, 220), (1024, 768), "PNG"), "blue.png")
+    drain(system)
+    assert sam.journey(sent["id"])["outcome"]["outcome"] == "approved"
+    assert alex.journey(first["id"])["outcome"]["outcome"] == "approved"
+    for api, journey_id, photo in ((alex, first["id"], alex_document), (sam, sent["id"], document)):
+        signals = signals_of(system, api, journey_id, photo)
+        for code in ("reused_photo", "reused_own_photo"):
+            assert signals[code]["status"] == "unknown"
+            assert signals[code]["evidence"] == "the photo has too little detail to compare"
+    with system.store.engine.connect() as connection:  # neither is in the reuse index
+        indexed = connection.execute(select(tables.photo_hashes.c.document_id)).scalars().all()
+    assert alex_document not in indexed and document not in indexed
+
+    # A real photo, reused by another customer, is still caught alongside them.
+    original = camera_photo(clock.now() - timedelta(days=2), seed=5)
+    photo_claim(alex, original, "front.jpg")
+    drain(system)
+    sent, reused = photo_claim(sam, original, "mine.jpg")
+    drain(system)
+    assert sam.journey(sent["id"])["outcome"]["outcome"] == "referred"
+    signal = signals_of(system, sam, sent["id"], reused)["reused_photo"]
+    assert (signal["status"], signal["severity"]) == ("fired", "high")
+
+
 # --- what the customer is told -------------------------------------------------------------------
 
 

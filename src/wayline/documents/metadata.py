@@ -16,12 +16,17 @@ The evidence of every document has the same keys (null where the file does not s
                                       # history's softwareAgent entries
       "gps": {"lat": float, "lon": float} | null,  # decimal degrees, south and west negative
       "phash": str | null, "dhash": str | null,    # 64-bit perceptual hashes, 16 hex digits
+      "distinctive": bool | null,     # whether the photo has the detail for its hashes to
+                                      # identify it (photos only); if not, it is never
+                                      # compared for reuse
       "pdf": {"pages", "creator", "producer", "created_at", "modified_at"} | null
     }
 
 Hashes are taken from the image as seen (orientation applied, at most the display size), so a
-photo and a rotated, resized or recompressed copy of it hash alike. Text values are printable
-characters only, at most 200 of them. The store keeps it with the document
+photo and a rotated, resized or recompressed copy of it hash alike. A photo with too little
+detail (a plain colour, a smooth gradient, a black night shot) is recorded as not
+distinctive: its hashes would be the same as any other featureless photo's (`distinctive`).
+Text values are printable characters only, at most 200 of them. The store keeps it with the document
 (store/documents.py: `record`, and `accepted_evidence` for the photo assessment).
 """
 
@@ -36,6 +41,7 @@ from typing import Any
 from PIL import ExifTags, Image
 
 from wayline.documents.pdfs import PdfFacts
+from wayline.documents.similarity import structured
 
 TEXT_MAX = 200
 XMP_MAX = 1024 * 1024
@@ -48,6 +54,17 @@ XMP_AGENT = re.compile(
     rb"|<stEvt:softwareAgent>([^<]{1,400})</stEvt:softwareAgent>)"
 )
 SWAPS_SIDES = {5, 6, 7, 8}  # orientations that turn the image a quarter
+# The least detail a photo needs for its hashes to identify it: the standard deviation of the
+# grey levels (0-255) of the 32×32 image pHash is computed from. Below it the image is within
+# a couple of grey levels of flat (a plain colour, a faint gradient, a black night shot, a
+# white over-exposed one), and its pHash bits follow recompression and sensor noise, not the
+# scene: a textured photo with its contrast cut to a deviation of 0.8 (plus a grey level of
+# noise) hashed 14 bits away from its own resized JPEG copy, at 1.5 six bits away, at 3 four
+# (as at full contrast). So such a photo could neither be found again nor told apart from
+# any other flat one; plain colours all hash to 8000000000000000. The hash itself is checked too
+# (similarity.structured): a smooth gradient, however steep, has plenty of deviation but a
+# pHash with only 1-4 bits set, the same for every gradient in the same direction.
+MIN_DETAIL = 2.0
 
 
 def empty(kind: str, fmt: str) -> dict[str, Any]:
@@ -65,6 +82,7 @@ def empty(kind: str, fmt: str) -> dict[str, Any]:
         "gps": None,
         "phash": None,
         "dhash": None,
+        "distinctive": None,
         "pdf": None,
     }
 
@@ -102,7 +120,23 @@ def image_evidence(
         phash=str(imagehash.phash(shown)),
         dhash=str(imagehash.dhash(shown)),
     )
+    evidence["distinctive"] = distinctive(detail(shown), evidence["phash"])
     return evidence
+
+
+def detail(shown: Image.Image) -> float:
+    """The standard deviation of the grey levels of the image pHash looks at: the photo in
+    grey, resized to 32×32 as imagehash.phash resizes it (Lanczos)."""
+    import numpy  # with imagehash
+
+    grey = shown.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
+    return float(numpy.asarray(grey, dtype=numpy.float64).std())
+
+
+def distinctive(grey_deviation: float, phash: str) -> bool:
+    """Whether a photo has enough detail for its hashes to identify it: grey levels that vary
+    by at least MIN_DETAIL, and a pHash with structure (similarity.structured)."""
+    return grey_deviation >= MIN_DETAIL and structured(phash)
 
 
 def pdf_evidence(facts: PdfFacts) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from wayline.documents.similarity import comparable
+
 EDITORS = re.compile(
     r"photoshop|gimp|lightroom|snapseed|picsart|affinity|pixelmator|facetune|"
     r"photo ?editor|canva|paint\.net|luminar|airbrush|meitu|vsco",
@@ -21,6 +23,7 @@ EDITORS = re.compile(
 LOW_RESOLUTION_PIXELS = 300_000
 FAR_KM = 50.0
 BEFORE_INCIDENT = timedelta(hours=48)
+TOO_LITTLE_DETAIL = "the photo has too little detail to compare"
 SEVERITIES = {
     "taken_before_policy": "high",
     "taken_before_incident": "medium",
@@ -138,8 +141,17 @@ def far_from_incident(evidence: dict[str, Any], facts: ClaimFacts) -> dict[str, 
     return _signal("far_from_incident", "clear", f"taken {km:,.1f} km from the incident postcode")
 
 
-def reuse(matches: list[dict[str, Any]], facts: ClaimFacts) -> list[dict[str, str]]:
-    """A photo like one in another claim: another customer's (high) or their own (medium)."""
+def reuse(
+    evidence: dict[str, Any], matches: list[dict[str, Any]], facts: ClaimFacts
+) -> list[dict[str, str]]:
+    """A photo like one in another claim: another customer's (high) or their own (medium).
+    Unknown, never a pass, for a photo without the detail for its hashes to identify it (a
+    plain colour, a smooth gradient: similarity.comparable): it was never compared."""
+    if not comparable(evidence):
+        return [
+            _signal("reused_photo", "unknown", TOO_LITTLE_DETAIL),
+            _signal("reused_own_photo", "unknown", TOO_LITTLE_DETAIL),
+        ]
     others = [m for m in matches if m["journey_id"] != facts.journey_id]
     theirs = [m for m in others if m["customer_id"] != facts.customer_id]
     own = [m for m in others if m["customer_id"] == facts.customer_id]
@@ -201,7 +213,7 @@ def photo_signals(
         taken_before_incident(evidence, facts),
         edited(evidence, facts),
         far_from_incident(evidence, facts),
-        *reuse(matches, facts),
+        *reuse(evidence, matches, facts),
         no_metadata(evidence, facts),
         low_resolution(evidence, facts),
     ]

@@ -82,3 +82,37 @@ def _flip_masks(radius: int) -> tuple[int, ...]:
 def neighbours(chunk: int, radius: int) -> list[int]:
     """The chunk values within `radius` bits of `chunk`, itself included."""
     return [chunk ^ mask for mask in _flip_masks(radius)]
+
+
+# --- whether a photo's hash can identify it --------------------------------------------------
+#
+# pHash (imagehash) compares the 64 lowest-frequency DCT coefficients of the 32×32 grey image
+# with their median, so a photo with any structure has exactly 32 bits set (half the
+# coefficients lie above the median). Fewer set bits mean ties at the median: coefficients
+# equal to it, which happens when the image has (next to) nothing at those frequencies. With
+# fewer than 16 set, at least 16 of the 64 are tied. A plain colour hashes to
+# 8000000000000000 (1 bit: only the average is above the median); a smooth gradient, however
+# steep, to 1-4 bits (8000000000000000, 9000000000000000, c900000000000000, ...), the same for
+# every plain colour or gradient in the same direction. Such hashes say "featureless", not
+# "this photo", so they are never put in the reuse index or looked up.
+MIN_PHASH_BITS = 16
+
+
+def structured(phash: str | int) -> bool:
+    """Whether a pHash comes from an image with structure (at least 16 of its bits set)."""
+    return as_int(phash).bit_count() >= MIN_PHASH_BITS
+
+
+def comparable(evidence: dict[str, object]) -> bool:
+    """Whether a photo can be compared with others for reuse: False when its evidence says it
+    is not distinctive (documents/metadata.py decides, from the image, when it is read), or,
+    for evidence kept before that was recorded, when its pHash is featureless."""
+    if evidence.get("distinctive") is False:
+        return False
+    phash = evidence.get("phash")
+    if isinstance(phash, str | int) and not isinstance(phash, bool):
+        try:
+            return structured(phash)
+        except ValueError:
+            return False
+    return True  # no hash at all: there is nothing to compare (and no match is found)

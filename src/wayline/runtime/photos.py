@@ -16,6 +16,7 @@ import structlog
 from wayline.connectors.http import PartnerError
 from wayline.connectors.partners import Partners
 from wayline.documents import signals as photo_signals
+from wayline.documents import similarity
 from wayline.journeys.engine import JourneyState
 from wayline.runtime.unit_of_work import UnitOfWork
 from wayline.store import Connection, photo_index
@@ -41,7 +42,11 @@ def assess(uow: UnitOfWork, partners: Partners | None, state: JourneyState) -> d
         for document_id, evidence in document_rows.accepted_evidence(connection, state.id).items():
             if document_id not in named or evidence.get("kind") != "image":
                 continue
-            matches = _similar(connection, evidence.get("phash"), document_id)
+            matches = (
+                _similar(connection, evidence.get("phash"), document_id)
+                if similarity.comparable(evidence)
+                else []  # too little detail: never compared (the reuse signal says so)
+            )
             found[document_id] = photo_signals.photo_signals(evidence, facts, matches)
         document_rows.set_signals(connection, found)
     result = photo_signals.summary(found)
@@ -58,6 +63,10 @@ def assess(uow: UnitOfWork, partners: Partners | None, state: JourneyState) -> d
 def _similar(connection: Connection, phash: str | None, document_id: str) -> list[dict[str, Any]]:
     if not phash:
         return []
+    found = photo_index.near(connection, phash, exclude_document_id=document_id)
+    # A featureless photo is never a candidate either. None is indexed now; this keeps out any
+    # indexed before that was decided (their evidence or hash says so).
+    evidence = document_rows.evidence_of(connection, [m.document_id for m in found])
     return [
         {
             "document_id": m.document_id,
@@ -65,7 +74,8 @@ def _similar(connection: Connection, phash: str | None, document_id: str) -> lis
             "customer_id": m.customer_id,
             "distance": m.distance,
         }
-        for m in photo_index.near(connection, phash, exclude_document_id=document_id)
+        for m in found
+        if similarity.comparable(evidence.get(m.document_id) or {})
     ]
 
 

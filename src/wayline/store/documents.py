@@ -93,6 +93,16 @@ def accepted_evidence(connection: Connection, journey_id: str) -> dict[str, dict
     return {row.id: row.evidence or {} for row in rows}
 
 
+def evidence_of(connection: Connection, document_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The evidence of the given documents, of any journey, by id ({} when it has none)."""
+    if not document_ids:
+        return {}
+    rows = connection.execute(
+        select(_d.id, _d.evidence).where(_d.id.in_(sorted(set(document_ids))))
+    ).all()
+    return {row.id: row.evidence or {} for row in rows}
+
+
 def set_signals(connection: Connection, signals: dict[str, list[dict[str, str]]]) -> None:
     """Keep each document's photo fraud signals (for staff), by document id."""
     if signals:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wayline.documents import similarity
 from wayline.documents.intake import Rejected
 from wayline.errors import Conflict
 from wayline.journeys import engine
@@ -63,8 +64,11 @@ def record_document(
         _check_room(deps, connection, journey, snapshot.state, journey.fields[field], held)
         now = deps.clock.now()
         document_rows.insert_document(connection, journey_id, document, now)
-        phash = (document.get("evidence") or {}).get("phash")
-        if phash and not held:
+        evidence = document.get("evidence") or {}
+        phash = evidence.get("phash")
+        # A photo without the detail for its hash to identify it stays out of the index, so
+        # no other featureless photo is ever matched with it (similarity.comparable).
+        if phash and not held and similarity.comparable(evidence):
             photo_index.add(connection, document["id"], journey_id, customer_id, phash)
         data: dict[str, Any] = {"document": document["id"], "field": field}
         if held:
