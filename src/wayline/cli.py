@@ -6,13 +6,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from wayline.config import Settings
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from wayline.bootstrap import Components
     from wayline.identity.sessions import SessionService
     from wayline.journeys.loader import Journey
+    from wayline.store import Store
 
 app = typer.Typer(help="Wayline: digital customer journeys declared as code.", no_args_is_help=True)
 journeys_app = typer.Typer(help="Inspect and check journey definitions.", no_args_is_help=True)
@@ -261,21 +264,59 @@ def worker(
     _work(components, poll=poll, once=once)
 
 
+@contextmanager
+def _store(settings: Settings) -> Iterator[Store]:
+    """Just the database, for the operations commands that need nothing else: no partners,
+    scanner or definitions (so they run where `serve` would refuse to start, and say nothing
+    of a scanner)."""
+    from wayline.store import Store
+    from wayline.store.database import make_engine
+    from wayline.store.migrate import is_migrated
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        if not is_migrated(engine):
+            errors.print(
+                "[bold red]The database has no Wayline tables:[/] run `wayline migrate` first",
+                highlight=False,
+            )
+            raise typer.Exit(2)
+        yield Store(engine)
+    finally:
+        engine.dispose()
+
+
 effects_app = typer.Typer(help="Look at and retry queued effects.", no_args_is_help=True)
 app.add_typer(effects_app, name="effects")
 
 
+class EffectStatus(StrEnum):
+    """The states of an effect (store/outbox.py)."""
+
+    pending = "pending"
+    running = "running"
+    done = "done"
+    dead = "dead"
+
+
 @effects_app.command("list")
 def effects_list(
-    status: Annotated[str, typer.Option(help="pending, running, done or dead.")] = "dead",
+    status: Annotated[
+        EffectStatus, typer.Option(help="Which effects: pending, running, done or dead.")
+    ] = EffectStatus.dead,
 ) -> None:
     """List effects in a state (by default the dead-lettered ones, each with why: its last
     attempt's error, or that it was still failing at the maximum age)."""
     from wayline.runtime.worker import effects_in
 
-    components = _build(_settings(), migrate=False)
-    table = Table("id", "journey", "kind", "attempts", "first attempt", "last error")
-    for row in effects_in(components.store, status):
+    with _store(_settings()) as store:
+        rows = effects_in(store, status.value)
+    # The id is what `wayline effects retry ID` takes: never cut short, however narrow.
+    width = max((len(row["id"]) for row in rows), default=2)
+    effect_id = Column("id", no_wrap=True, overflow="fold", min_width=width)
+    table = Table(effect_id, "journey", "kind", "attempts", "first attempt", "last error")
+    for row in rows:
         first = row["started_at"].isoformat(timespec="seconds") if row["started_at"] else ""
         table.add_row(
             row["id"],
@@ -295,10 +336,14 @@ def effects_retry(
     ] = None,
 ) -> None:
     """Put dead-lettered effects back in the queue."""
+    from wayline.runtime.clock import SystemClock
     from wayline.runtime.worker import retry_dead
 
-    components = _build(_settings(), migrate=False)
-    count = retry_dead(components.store, components.clock, effect_id)
+    with _store(_settings()) as store:
+        count = retry_dead(store, SystemClock(), effect_id)
+    if effect_id is not None and count == 0:
+        errors.print(f"No dead-lettered effect with id {effect_id}", markup=False, highlight=False)
+        raise typer.Exit(1)
     console.print(f"{count} effect(s) queued again.")
 
 
@@ -306,12 +351,14 @@ sessions_app = typer.Typer(help="End customers' sessions.", no_args_is_help=True
 app.add_typer(sessions_app, name="sessions")
 
 
-def _session_service() -> SessionService:
+def _sessions(act: Callable[[SessionService], int]) -> int:
+    """Run `act` on the session service over just the database (see `_store`)."""
     from wayline.identity.sessions import SessionPolicy, SessionService
+    from wayline.runtime.clock import SystemClock
 
     settings = _settings()
-    components = _build(settings, migrate=False)
-    return SessionService(components.store, components.clock, SessionPolicy.from_settings(settings))
+    with _store(settings) as store:
+        return act(SessionService(store, SystemClock(), SessionPolicy.from_settings(settings)))
 
 
 @sessions_app.command("revoke")
@@ -320,14 +367,14 @@ def sessions_revoke(
 ) -> None:
     """End every session of one customer, at once, on every server (a lost phone, a
     compromised account). Their next request needs a new sign-in."""
-    count = _session_service().end_all(customer)
+    count = _sessions(lambda service: service.end_all(customer))
     console.print(f"{count} session(s) ended.")
 
 
 @sessions_app.command("purge")
 def sessions_purge() -> None:
     """Forget sessions past their absolute lifetime (none of them can be used again)."""
-    count = _session_service().purge()
+    count = _sessions(lambda service: service.purge())
     console.print(f"{count} expired session(s) forgotten.")
 
 

@@ -528,6 +528,28 @@ def _sign_out(world: World) -> Iterator[Probe]:
             yield Probe(f"sign out, a field= {bad} (multipart {multipart})", send, REFUSED)
 
 
+def _api_sign_out(http: Any, token: bytes | None, query: str = ""):
+    """POST /auth/sign-out with `token` as X-CSRF-Token (None: the client's own header). The
+    route takes no body (one sent is never read), so only the token and the query are walked."""
+    headers: dict[str, Any] = {} if token is None else {"x-csrf-token": token}
+    return http.post(f"/auth/sign-out{query}", headers=headers)
+
+
+@walks("POST", "/auth/sign-out")
+def _sign_out_api(world: World) -> Iterator[Probe]:
+    """Bad tokens and bad query strings never sign Sam out (nothing changes)."""
+    http = world.sam.http
+    for bad in [b for b in BAD_VALUES if b.text is not None]:
+        if any(c in bad.text for c in b"\r\n\0") or len(bad.text) > 4000:
+            continue  # not a header value a client can send
+        send = partial(_api_sign_out, http, bad.text)
+        yield Probe(f"API sign-out X-CSRF-Token: {bad}", send, REFUSED)
+    for bad in [b for b in BAD_VALUES if b.kind == NOT_UNICODE]:
+        query = f"?{form_body([('x', bad.text)]).decode()}"
+        send = partial(_api_sign_out, http, None, query=query)
+        yield Probe(f"API sign-out ?x= {bad}", send, REFUSED)
+
+
 # --- starting, and the journey's pages -----------------------------------------------------------
 
 

@@ -2,8 +2,10 @@
 against /openapi.json of a real `wayline serve` (demo mode, a fresh SQLite database, rate
 limits off), signed in as a demo customer, with a bounded number of examples per operation.
 
-Two runs: the API signed in as Alex; then the demo sign-in itself, which ends the session it is
-called with (so it cannot share the first run's cookie)."""
+Three runs: the API signed in as Alex; then the demo sign-in itself, which ends the session it is
+called with (so it cannot share the first run's cookie); then the API sign-out, which ends the
+session it is called with too, signed in as Alex in a session of its own (its first call signs
+out, the rest are answered 401)."""
 
 from __future__ import annotations
 
@@ -28,15 +30,24 @@ MAX_EXAMPLES = "40"
 SEED = os.environ.get("WAYLINE_SCHEMATHESIS_SEED", "20261202")
 
 
-def _sign_in(base_url: str) -> tuple[dict[str, str], str]:
-    """Sign in as Alex and start a journey: the headers an API client sends (the session cookie,
-    and the CSRF cookie's value in X-CSRF-Token), and the journey's id."""
+def _session(base_url: str) -> dict[str, str]:
+    """Sign in as Alex: the headers an API client sends (the session cookie, and the CSRF
+    cookie's value in X-CSRF-Token)."""
     response = httpx.post(f"{base_url}/auth/demo", json={"customer": "alex"})
     assert response.status_code == 204, response.text
     cookies = dict(response.cookies)
     token = next(value for name, value in cookies.items() if name.endswith("wayline_csrf"))
     cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    headers = {"Cookie": cookie, "X-CSRF-Token": token}
+    return {"Cookie": cookie, "X-CSRF-Token": token}
+
+
+def _as_options(headers: dict[str, str]) -> list[str]:
+    return [option for name, value in headers.items() for option in ("-H", f"{name}: {value}")]
+
+
+def _sign_in(base_url: str) -> tuple[dict[str, str], str]:
+    """Sign in as Alex and start a journey: the session's headers, and the journey's id."""
+    headers = _session(base_url)
     started = httpx.post(
         f"{base_url}/api/v1/journeys", json={"type": "motor-claim"}, headers=headers
     )
@@ -78,23 +89,41 @@ def test_the_api_does_what_its_openapi_document_says(database_url: str, tmp_path
     server = ServerProcess(["serve"], env, tmp_path, tmp_path / "serve.log").start()
     try:
         headers, journey_id = _sign_in(server.base_url)
-        signed_in = [
-            option for name, value in headers.items() for option in ("-H", f"{name}: {value}")
-        ]
         api = _schemathesis(
-            server.base_url, tmp_path, journey_id, *signed_in, "--exclude-path", "/auth/demo"
+            server.base_url,
+            tmp_path,
+            journey_id,
+            *_as_options(headers),
+            "--exclude-path",
+            "/auth/demo",
+            "--exclude-path",
+            "/auth/sign-out",
         )
         sign_in = _schemathesis(
             server.base_url, tmp_path, journey_id, "--include-path", "/auth/demo"
         )
+        # A session of its own: signing out must not end the session of the checks below.
+        ending = _session(server.base_url)
+        sign_out = _schemathesis(
+            server.base_url,
+            tmp_path,
+            journey_id,
+            *_as_options(ending),
+            "--include-path",
+            "/auth/sign-out",
+        )
+        ended = httpx.get(f"{server.base_url}/api/v1/journeys", headers=ending)
         # Whatever was sent, the journey can still be read.
         after = httpx.get(f"{server.base_url}/api/v1/journeys/{journey_id}", headers=headers)
         assert after.status_code == 200, after.text
     finally:
         server.stop()
-    for run in (api, sign_in):
+    for run in (api, sign_in, sign_out):
         assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert "Authentication failed" not in api.stdout, api.stdout[-5000:]
+    # The sign-out run was one: it signed its session out, and only its own.
+    assert "Selected: 1/" in sign_out.stdout and "Tested: 1" in sign_out.stdout, sign_out.stdout
+    assert ended.status_code == 401, ended.text
 
 
 def test_every_error_in_the_document_is_problem_details(app: Any) -> None:

@@ -114,6 +114,77 @@ def test_page_sign_in_rotates_the_session_too(app: Any, client: TestClient) -> N
     assert client.get("/journeys").status_code == 200
 
 
+# --- API sign-out ----------------------------------------------------------------------------
+
+
+def _cleared(response: Any, name: str) -> bool:
+    """Whether `response` clears cookie `name` (Max-Age=0, path /)."""
+    header = _cookie_headers(response).get(name, "").lower()
+    return "max-age=0" in header and "path=/" in header
+
+
+def test_api_sign_out_ends_the_session_and_clears_both_cookies(
+    app: Any, sign_in: Callable[..., Api]
+) -> None:
+    alex = sign_in("alex")
+    journey = alex.start()
+    with copy_of(alex, app) as copied:
+        out = alex.http.post("/auth/sign-out")  # the X-CSRF-Token header set at sign-in
+        assert out.status_code == 204, out.text
+        assert _cleared(out, SESSION_COOKIE) and _cleared(out, CSRF_COOKIE)
+        # A copy of the cookie taken before is worth nothing: 401 on the API.
+        assert copied.get(f"/api/v1/journeys/{journey['id']}").status_code == 401
+        refused(copied)
+        again = copied.post("/auth/sign-out", headers={"X-CSRF-Token": "x"})
+        assert again.status_code == 401, again.text
+        assert again.headers["content-type"].startswith(PROBLEM)
+    refused(alex.http)
+
+
+def test_api_sign_out_needs_the_csrf_header_and_a_session(
+    client: TestClient, sign_in: Callable[..., Api]
+) -> None:
+    nobody = client.post("/auth/sign-out")
+    assert nobody.status_code == 401, nobody.text
+    assert nobody.headers["content-type"].startswith(PROBLEM)
+    alex = sign_in("alex")
+    token = alex.http.headers.pop("X-CSRF-Token")
+    for headers in ({}, {"X-CSRF-Token": "forged.0123"}):
+        refused_out = alex.http.post("/auth/sign-out", headers=headers)
+        assert refused_out.status_code == 403, refused_out.text
+        assert SESSION_COOKIE not in _cookie_headers(refused_out)
+        assert alex.http.get("/api/v1/journeys").status_code == 200  # still signed in
+    assert alex.http.post("/auth/sign-out", headers={"X-CSRF-Token": token}).status_code == 204
+
+
+def test_api_sign_out_is_served_outside_demo_mode(
+    make_components: Callable[..., Components],
+) -> None:
+    app = create_app(make_components(demo=False))
+    name, header = _started_session(app)
+    token = header.split("=", 1)[1].split(";", 1)[0]
+    with TestClient(app, base_url="https://testserver") as client:
+        client.cookies.set(name, token)
+        assert client.get("/journeys").status_code == 200  # hands out the session's CSRF token
+        csrf = client.cookies["__Host-wayline_csrf"]
+        out = client.post("/auth/sign-out", headers={"X-CSRF-Token": csrf})
+        assert out.status_code == 204, out.text
+        for cookie in ("__Host-wayline_session", "__Host-wayline_csrf"):
+            assert _cleared(out, cookie) and "secure" in _cookie_headers(out)[cookie].lower()
+        client.cookies.clear()
+        client.cookies.set(name, token)
+        assert client.get("/api/v1/journeys").status_code == 401
+
+
+def test_page_sign_out_clears_the_csrf_cookie_too(sign_in: Callable[..., Api]) -> None:
+    alex = sign_in("alex")
+    out = alex.http.post(
+        "/sign-out", data={"csrf_token": alex.http.cookies[CSRF_COOKIE]}, follow_redirects=False
+    )
+    assert out.status_code == 303, out.text
+    assert _cleared(out, SESSION_COOKIE) and _cleared(out, CSRF_COOKIE)
+
+
 def test_the_cookie_holds_an_opaque_id_and_the_database_only_its_hash(
     sign_in: Callable[..., Api], components: Components
 ) -> None:

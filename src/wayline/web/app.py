@@ -1,4 +1,5 @@
-"""The web application: the JSON API, operations routes and (in demo mode) demo sign-in."""
+"""The web application: the JSON API, operations routes, sign-out and (in demo mode) demo
+sign-in."""
 
 from __future__ import annotations
 
@@ -66,8 +67,8 @@ def create_app(components: Components) -> FastAPI:
     csrf = [Depends(require_csrf_header)]
     app.include_router(journeys.router, dependencies=csrf)
     app.include_router(documents.router, dependencies=csrf)
-    if settings.demo:
-        app.include_router(demo.router(components.demo_customers))
+    # /auth: sign-out in every mode (CSRF checked on the route), the demo sign-in in demo mode.
+    app.include_router(demo.router(components.demo_customers, demo=settings.demo))
     app.include_router(pages.router)
     docs.install(app)
     openapi.install(app)

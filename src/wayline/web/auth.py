@@ -71,7 +71,9 @@ class Sessions:
         return started.session.id
 
     def sign_out(self, request: Request, response: Response) -> None:
-        """End the session on the server (a copy of the cookie stops working) and drop it."""
+        """End the session on the server (a copy of the cookie stops working) and drop both
+        cookies: the session's and its CSRF token's (signed with the ended session's id), each
+        cleared with the attributes it was set with (or a browser keeps a `__Host-` one)."""
         self.service.end(request.cookies.get(self.cookies.session))
         response.delete_cookie(
             self.cookies.session,
@@ -79,6 +81,13 @@ class Sessions:
             secure=self.cookies.secure,
             httponly=True,
             samesite="lax",
+        )
+        response.delete_cookie(
+            self.cookies.csrf,
+            path="/",
+            secure=self.cookies.secure,
+            httponly=False,
+            samesite="strict",
         )
         request.scope[SCOPE_KEY] = None
 
