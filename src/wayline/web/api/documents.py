@@ -22,7 +22,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from wayline.documents.pipeline import HELD, download_name
 from wayline.errors import Conflict, NotFound
 from wayline.store.documents import REMOVED
-from wayline.web.api.journeys import ERRORS, Customer, QueriesDep
+from wayline.web.api.journeys import ERRORS, Customer
+from wayline.web.services import QueriesDep
 from wayline.web.uploads import accept_upload, listed
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])

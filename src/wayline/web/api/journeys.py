@@ -15,11 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from wayline.runtime.commands import Commands, Idempotency
+from wayline.runtime.commands import Idempotency
 from wayline.runtime.queries import Queries
 from wayline.runtime.results import Changed
 from wayline.web.api.models import StartJourney, StepAnswers, SubmitJourney
 from wayline.web.auth import current_customer
+from wayline.web.services import CommandsDep, QueriesDep
 
 router = APIRouter(prefix="/api/v1", tags=["journeys"])
 Customer = Annotated[str, Depends(current_customer)]
@@ -28,18 +29,6 @@ PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {code: PROBLEM for code in (400, 401, 404, 409, 413, 422)}
 
 
-async def commands(request: Request) -> Commands:
-    commands: Commands = request.app.state.commands  # Starlette's State is untyped; the app set it
-    return commands
-
-
-async def queries(request: Request) -> Queries:
-    queries: Queries = request.app.state.queries  # Starlette's State is untyped; the app set it
-    return queries
-
-
-CommandsDep = Annotated[Commands, Depends(commands)]
-QueriesDep = Annotated[Queries, Depends(queries)]
 
 
 def idempotency(key: str | None, request: Request, body: Any) -> Idempotency | None:

@@ -29,6 +29,7 @@ from wayline.runtime.queries import (
 from wayline.web.pages import forms
 from wayline.web.pages.display import OUTCOME_WORDS, STATUS_WORDS, event_words
 from wayline.web.pages.render import render
+from wayline.web.services import CommandsDep, QueriesDep
 from wayline.web.uploads import accept_upload
 
 router = APIRouter(include_in_schema=False)
@@ -46,19 +47,7 @@ async def page_customer(request: Request) -> str:
     return str(session.subject)
 
 
-async def commands(request: Request) -> Commands:
-    commands: Commands = request.app.state.commands  # Starlette's State is untyped; the app set it
-    return commands
-
-
-async def queries(request: Request) -> Queries:
-    queries: Queries = request.app.state.queries  # Starlette's State is untyped; the app set it
-    return queries
-
-
 Customer = Annotated[str, Depends(page_customer)]
-CommandsDep = Annotated[Commands, Depends(commands)]
-QueriesDep = Annotated[Queries, Depends(queries)]
 
 
 async def checked_form(request: Request) -> FormData:
