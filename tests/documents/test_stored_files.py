@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import document_files as files
 import pytest
 from fastapi.testclient import TestClient
 from journey_api import Api, field_of, png_bytes, through_incident
@@ -196,9 +197,10 @@ def test_a_file_that_loses_a_race_for_the_last_place_is_not_kept(
 
 
 def through_photos_with_spares(api: Api) -> tuple[dict[str, Any], list[str], list[str]]:
-    """A glass claim whose photos step names three photos of five uploaded."""
+    """A glass claim whose photos step names three photos of five uploaded: photo-like ones,
+    with detail enough to go into the reuse index (featureless ones stay out of it)."""
     journey = through_incident(api, "glass")
-    uploaded = [api.upload(journey, "damage_photos", photo(n)) for n in range(5)]
+    uploaded = [api.upload(journey, "damage_photos", files.photo(seed=n)) for n in range(5)]
     named, spare = uploaded[:3], uploaded[3:]
     journey = api.step(journey, "photos", {"damage_photos": named})
     return journey, named, spare
