@@ -313,13 +313,20 @@ def wait_until_healthy(base_url: str, timeout: float, process: subprocess.Popen 
 
 
 @contextlib.contextmanager
-def threaded_server(app: Any) -> Iterator[str]:
-    """A real uvicorn server for `app` on a free loopback port, in a background thread."""
+def threaded_server(app: Any, **options: Any) -> Iterator[str]:
+    """A real uvicorn server for `app` on a free loopback port, in a background thread;
+    `options` go to uvicorn.Config (for instance `http="h11"`)."""
     import uvicorn
 
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        **options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

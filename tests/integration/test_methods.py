@@ -5,14 +5,12 @@ error page for a browser; HEAD works wherever GET does."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from journey_api import PROBLEM, free_port
+from journey_api import PROBLEM, threaded_server
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TRIED = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "BREW"]
@@ -99,27 +97,10 @@ def test_head_on_a_real_server_keeps_the_connection_usable(app: Any, http_parser
     same keep-alive connection then serves the next request (the server used to see GET while
     sending, expect the announced body and break the connection)."""
     import http.client
+    from urllib.parse import urlsplit
 
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            http=http_parser,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
+    with threaded_server(app, http=http_parser) as base_url:
+        port = urlsplit(base_url).port
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for path in ("/healthz", "/sign-in", "/healthz"):
             connection.request("HEAD", path)
@@ -131,6 +112,3 @@ def test_head_on_a_real_server_keeps_the_connection_usable(app: Any, http_parser
         connection.request("GET", "/healthz")
         assert connection.getresponse().status == 200
         connection.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
