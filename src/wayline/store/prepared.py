@@ -17,7 +17,8 @@ fail), the statement goes through `Connection.execute` instead, so that listener
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -87,18 +88,8 @@ class Prepared:
         if _instrumented(connection):
             return int(connection.execute(self.statement, values).rowcount)
         compiled = self._for(connection, list(values))
-        parameters = compiled.parameters(values)
-        cursor = _cursor(connection)
-        try:
-            _run(
-                connection,
-                compiled.sql,
-                parameters,
-                lambda: cursor.execute(compiled.sql, parameters),
-            )
+        with _driver_call(connection, compiled.sql, compiled.parameters(values)) as cursor:
             return int(cursor.rowcount)
-        finally:
-            cursor.close()
 
     def execute_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per row, in one driver call (every row has the same names)."""
@@ -109,16 +100,8 @@ class Prepared:
             return
         compiled = self._for(connection, list(rows[0]))
         parameters = [compiled.parameters(row) for row in rows]
-        cursor = _cursor(connection)
-        try:
-            _run(
-                connection,
-                compiled.sql,
-                parameters,
-                lambda: cursor.executemany(compiled.sql, parameters),
-            )
-        finally:
-            cursor.close()
+        with _driver_call(connection, compiled.sql, parameters, many=True):
+            pass
 
     def first(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row a query returns, its values read back as SQLAlchemy reads them."""
@@ -126,18 +109,8 @@ class Prepared:
             found = connection.execute(self.statement, values).first()
             return None if found is None else tuple(found)
         compiled = self._for(connection, list(values))
-        parameters = compiled.parameters(values)
-        cursor = _cursor(connection)
-        try:
-            _run(
-                connection,
-                compiled.sql,
-                parameters,
-                lambda: cursor.execute(compiled.sql, parameters),
-            )
+        with _driver_call(connection, compiled.sql, compiled.parameters(values)) as cursor:
             raw = cursor.fetchone()
-        finally:
-            cursor.close()
         return None if raw is None else compiled.row(raw)
 
 
@@ -154,18 +127,24 @@ def _instrumented(connection: Connection) -> bool:
     )
 
 
-def _cursor(connection: Connection) -> Any:
+@contextmanager
+def _driver_call(
+    connection: Connection, sql: str, parameters: Any, many: bool = False
+) -> Iterator[Any]:
+    """Run `sql` on a cursor of the transaction's own driver connection and hand the cursor
+    over (closed afterwards); the driver's errors come out as SQLAlchemy's (IntegrityError,
+    …), so callers catch the same exceptions as on SQLAlchemy's path."""
     driver = connection.connection.dbapi_connection
     assert driver is not None, "a Prepared statement runs inside an open transaction"
-    return driver.cursor()
-
-
-def _run(connection: Connection, sql: str, parameters: Any, call: Callable[[], Any]) -> None:
-    """Make the driver call; its errors come out as SQLAlchemy's (IntegrityError, …)."""
     dialect = connection.dialect
+    cursor = driver.cursor()
     try:
-        call()
-    except dialect.loaded_dbapi.Error as error:
-        raise DBAPIError.instance(
-            sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from error
+        try:
+            (cursor.executemany if many else cursor.execute)(sql, parameters)
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(
+                sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
+        yield cursor
+    finally:
+        cursor.close()
