@@ -93,7 +93,9 @@ class Wayline:
     engine: Engine  # the database Wayline writes to
 
 
-def wayline_adapter(home: Path, log_stream: TextIO, log_level: str) -> Wayline:
+def wayline_adapter(
+    home: Path, log_stream: TextIO, log_level: str, key_provider: str = "local"
+) -> Wayline:
     """Wayline wired on a fresh SQLite database in `home`, as the demo wires it:
     `bootstrap.build`, then the commands `start` / `submit_step` and the query that draws the
     API's view of their result (runtime/commands, runtime/queries). This is the only function
@@ -103,7 +105,9 @@ def wayline_adapter(home: Path, log_stream: TextIO, log_level: str) -> Wayline:
     from wayline.observability.logging import configure
 
     configure(log_level, stream=log_stream)
-    settings = Settings(home=home, demo=True, journeys_dir=ROOT / "journeys")
+    settings = Settings(
+        home=home, demo=True, journeys_dir=ROOT / "journeys", key_provider=key_provider
+    )
     try:  # issue 9: the demo's in-process sources are wired in by the edge that runs it
         from wayline.sandbox.wiring import demo_options
     except ImportError:  # before it, `build` fell back to them by itself

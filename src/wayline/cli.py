@@ -46,6 +46,7 @@ def _build(
     """The application's parts. Demo mode is wired in here, at the edge: its sign-in choices,
     and the in-process dataset when no partner (simulator or connector) is configured."""
     from wayline.bootstrap import NoPartners, NotMigrated, build
+    from wayline.connectors.operations import OperationsError
     from wayline.journeys.loader import DefinitionErrors
 
     options: dict[str, Any] = {}
@@ -60,6 +61,10 @@ def _build(
         for error in failure.errors:
             errors.print(f"  {error}", markup=False, highlight=False)
         raise typer.Exit(2) from None
+    except OperationsError as failure:
+        errors.print("[bold red]Partner operations (partners/) have errors; not starting.[/]")
+        errors.print(f"  {failure}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
     except (NotMigrated, NoPartners) as failure:
         errors.print(f"[bold red]Not starting:[/] {failure}", markup=True, highlight=False)
         raise typer.Exit(2) from None
@@ -73,6 +78,7 @@ def _serve(
     banner: bool,
     in_process_worker: bool = False,
     partner_urls: dict[str, str] | None = None,
+    seed: Callable[[Components], object] | None = None,
 ) -> None:
     import uvicorn
 
@@ -84,15 +90,20 @@ def _serve(
     from wayline.web.theme import ThemeError
 
     configure(settings.log_level)
-    tracing.configure(settings.tracing)
+    tracing.configure(settings.resolved_tracing())
     components = _build(settings, migrate, partner_urls)
     try:
         application = create_app(components)
     except (ThemeError, RuntimeError) as failure:
         errors.print(f"[bold red]Not starting:[/] {failure}")
         raise typer.Exit(2) from None
+    if seed is not None:
+        seed(components)  # before the worker starts: the demo's cases, on a fresh database
     if in_process_worker:
         _start_in_process_worker(components)
+    if settings.reload_journeys:
+        components.reloader().start()
+        console.print(f"Watching {settings.journeys_dir} for changed journey definitions")
     if banner:
         _print_demo_banner(host, port, partner_urls or {})
     serve_metrics(settings)
@@ -112,18 +123,23 @@ def _work(components: Components, poll: float, once: bool = False) -> None:
     """Run due effects and abandon stale drafts until stopped (or, with once, until idle)."""
     import threading
 
+    from wayline.cli_subjects import RetentionSchedule
     from wayline.runtime.worker import Wakeup
 
     runner = components.worker()
     if once:
         while runner.run_due() + components.system.abandon_stale():
             pass
+        _analyse_releases(components)
         return
     swept = [0.0]
+    retention = RetentionSchedule(components)
 
     def sweep() -> None:
         if time.monotonic() - swept[0] > ABANDON_SWEEP_SECONDS:
             components.system.abandon_stale()
+            _analyse_releases(components)
+            retention.run_if_due()
             swept[0] = time.monotonic()
 
     wakeup = Wakeup(components.store)
@@ -131,6 +147,19 @@ def _work(components: Components, poll: float, once: bool = False) -> None:
         runner.run_forever(wakeup, threading.Event(), poll=poll, on_idle=sweep)
     finally:
         wakeup.close()
+
+
+def _analyse_releases(components: Components) -> None:
+    """Analyse the open releases whose interval has passed (docs/releases.md). A failure is
+    logged and the worker goes on: effects must not wait on an analysis."""
+    if not components.settings.release_analysis:
+        return
+    try:
+        components.releases().analyse_due()
+    except Exception:  # the next sweep tries again; the error is logged with its trace
+        from wayline.observability.logging import get_logger
+
+        get_logger("wayline.releases").exception("releases.analysis_failed")
 
 
 def _start_in_process_worker(components: Components) -> None:
@@ -151,35 +180,71 @@ def _start_in_process_worker(components: Components) -> None:
 
 
 def _print_demo_banner(host: str, port: int, partners: dict[str, str]) -> None:
-    from wayline.sandbox.dataset import CUSTOMERS
+    from wayline.sandbox.dataset import APPLICANT_LAST_NAMES, CUSTOMERS, SITUATIONS
 
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     console.print(f"[bold]Wayline demo[/] on http://{shown}:{port}/")
     console.print(f"  Open http://{shown}:{port}/ and sign in as Alex, Sam or Jordan.")
+    console.print(
+        f"  Staff: http://{shown}:{port}/staff/sign-in as Casey (handler), Morgan (senior"
+        " handler), Riley (fraud investigator), Avery (analyst), Harper (auditor) or Sasha"
+        " (admin)."
+    )
     console.print(f"  API: http://{shown}:{port}/docs  (OpenAPI: /openapi.json)")
-    console.print('  API sign-in: POST /auth/demo {"customer": "alex"}; then send the wayline_csrf')
+    console.print(
+        '  API sign-in: POST /auth/demo {"customer": "alex"} (or {"staff": "casey"}; add'
+        ' "method": "one_time_code" for step-up); then send the wayline_csrf'
+    )
     console.print("  cookie's value as the X-CSRF-Token header on every change.")
-    table = Table("sign-in id", "name", "situation")
-    situations = {
-        "alex": "one active comprehensive policy; banks with us",
-        "sam": "an active policy and a lapsed third-party-only one",
-        "jordan": "fraud bureau marker; banks with us",
-    }
+    table = Table("sign-in id", "name", "journey", "situation")
     for customer in CUSTOMERS.values():
-        table.add_row(customer.id, customer.name, situations.get(customer.id, ""))
+        for journey, situations in SITUATIONS.items():
+            table.add_row(customer.id, customer.name, journey, situations.get(customer.id, ""))
     console.print(table)
     if "notification_provider" in partners:
         console.print(f"  Messages sent to customers: {partners['notification_provider']}/")
     if "payment_provider" in partners:
         console.print(f"  Payouts made: {partners['payment_provider']}/payouts")
+    console.print(
+        "  Opening an account: any name; these last names pick a partner's answer: "
+        + "; ".join(f"{name}: {what}" for name, what in APPLICANT_LAST_NAMES.items())
+    )
+    if "card_issuer" in partners:
+        console.print(
+            "  Activate a new card: POST"
+            f" {partners['card_issuer']}/_sandbox/cards/{{card_id}}/activate"
+        )
 
 
 @app.command()
-def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    reload_journeys: Annotated[
+        bool,
+        typer.Option(
+            "--reload-journeys",
+            help="Deploy each changed definition as a new version while the demo runs.",
+        ),
+    ] = False,
+    seed_history: Annotated[
+        int,
+        typer.Option(
+            "--seed-history",
+            min=0,
+            help="Make this many past claims first (for /insights), on a fresh database.",
+        ),
+    ] = 0,
+) -> None:
     """Run everything in one process on embedded defaults (SQLite, local files, demo data)."""
+    from wayline.cli_insights import with_history
+    from wayline.sandbox.demo_cases import seed as seed_cases
     from wayline.sandbox.server import Sandbox
 
     settings = _settings(demo=True, public_url=f"http://localhost:{port}")
+    if reload_journeys:
+        settings = settings.model_copy(update={"reload_journeys": True})
+    seed = with_history(seed_cases, settings, seed_history)
     sandbox = Sandbox().start()
     try:
         _serve(
@@ -190,6 +255,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
             banner=True,
             in_process_worker=True,
             partner_urls=sandbox.urls(),
+            seed=seed,
         )
     finally:
         sandbox.stop()
@@ -257,7 +323,7 @@ def worker(
 
     settings = _settings()
     configure(settings.log_level)
-    tracing.configure(settings.tracing)
+    tracing.configure(settings.resolved_tracing())
     components = _build(settings, migrate=False)
     if not once:
         serve_metrics(settings)
@@ -366,16 +432,120 @@ def sessions_revoke(
     customer: Annotated[str, typer.Option(help="The customer whose sessions end.")],
 ) -> None:
     """End every session of one customer, at once, on every server (a lost phone, a
-    compromised account). Their next request needs a new sign-in."""
-    count = _sessions(lambda service: service.end_all(customer))
+    compromised account). Their next request needs a new sign-in. Recorded in the audit log."""
+    from wayline.identity.audit import Action, AuditLog, Entry, Outcome
+    from wayline.identity.sessions import SessionPolicy, SessionService
+    from wayline.runtime.clock import SystemClock
+
+    settings, clock = _settings(), SystemClock()
+    with _store(settings) as store:
+        service = SessionService(store, clock, SessionPolicy.from_settings(settings))
+        count = service.end_all(customer)
+        # No one signed in acted: the entry has no actor, and says it came from here.
+        AuditLog(store, clock).record(
+            Entry(
+                Action.SESSION_REVOKED,
+                Outcome.SUCCESS,
+                target_type="subject",
+                target_id=customer,
+                details={"count": count, "source": "cli"},
+            )
+        )
     console.print(f"{count} session(s) ended.")
 
 
 @sessions_app.command("purge")
 def sessions_purge() -> None:
-    """Forget sessions past their absolute lifetime (none of them can be used again)."""
-    count = _sessions(lambda service: service.purge())
+    """Forget sessions past their absolute lifetime (none of them can be used again), and
+    sign-ins begun at an identity provider more than ten minutes ago and never finished."""
+    from wayline.identity.sessions import SessionPolicy, SessionService
+    from wayline.identity.sign_in import SignInService
+    from wayline.runtime.clock import SystemClock
+
+    settings, clock = _settings(), SystemClock()
+    with _store(settings) as store:
+        count = SessionService(store, clock, SessionPolicy.from_settings(settings)).purge()
+        # No provider is asked: purging needs only the table, so none is configured here.
+        requests = SignInService(store, clock, providers={}).purge()
     console.print(f"{count} expired session(s) forgotten.")
+    console.print(f"{requests} unfinished sign-in(s) forgotten.")
+
+
+audit_app = typer.Typer(help="Read the audit log of identity events.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("list")
+def audit_list(
+    actor: Annotated[str | None, typer.Option(help="Only what this subject did.")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action, e.g. sign_in.")] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Only entries about TYPE:ID (subject:alex), a TYPE or an :ID."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only from this ISO 8601 time on (UTC if no zone).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries (1 to 500).")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+) -> None:
+    """Entries of the audit log, newest first (only the database is needed). Reading it here
+    is not recorded: whoever runs this has the database already."""
+    from wayline.identity.audit_query import AuditQuery, InvalidFilters, entry_json
+    from wayline.store import audit as audit_store
+
+    kind, _, target_id = (target or "").partition(":")
+    try:
+        query = AuditQuery.parse(
+            actor=actor,
+            action=action,
+            target_type=kind if target else None,
+            target_id=target_id if target else None,
+            since=since,
+            limit=limit,
+        )
+    except InvalidFilters as invalid:
+        for error in invalid.errors:
+            errors.print(f"--{_option(error.field)}: {error.message}", markup=False)
+        raise typer.Exit(2) from None
+    with _store(_settings()) as store, store.read() as connection:
+        rows = audit_store.entries(
+            connection,
+            actor=query.actor,
+            action=query.action,
+            target=query.target,
+            since=query.since,
+            limit=query.limit,
+        )
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(entry_json(row), sort_keys=True) + "\n")
+        return
+    # One tab-separated line an entry, never wrapped or cut to the terminal's width: an audit
+    # trail is read whole, grepped and pasted into reports. Stored text is written as it is.
+    sys.stdout.write("\t".join(("at", "actor", "action", "outcome", "ip", "target", "details")))
+    sys.stdout.write("\n")
+    for row in rows:
+        cells = (
+            row.at.isoformat(timespec="seconds"),
+            f"{row.actor} ({row.actor_kind})" if row.actor else "",
+            row.action,
+            row.outcome,
+            row.ip or "",
+            f"{row.target_type}:{row.target_id}" if row.target_type else "",
+            ", ".join(f"{key}={value}" for key, value in sorted(row.details.items())),
+        )
+        sys.stdout.write("\t".join(_one_line(cell) for cell in cells) + "\n")
+
+
+def _one_line(cell: str) -> str:
+    """A cell that cannot break the line or the columns (a user agent with a tab in it)."""
+    return cell.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def _option(field: str) -> str:
+    """The option a filter's field came from (`target_type` and `target_id` are --target)."""
+    return "target" if field.startswith("target") else field
 
 
 @journeys_app.command("list")
@@ -392,13 +562,27 @@ def journeys_list() -> None:
 @journeys_app.command("validate")
 def journeys_validate(
     path: Annotated[Path | None, typer.Argument(help="A definition file or folder.")] = None,
+    partners: Annotated[
+        Path | None, typer.Option(help="The declared partner operations (partners/*.yaml).")
+    ] = None,
 ) -> None:
     """Check definitions; print every error with its file and line; exit 1 on any error."""
+    from wayline.connectors.operations import Operations, OperationsError
+    from wayline.identity.roles import STAFF_ROLES
     from wayline.journeys.loader import check_path
     from wayline.runtime.effects import KINDS
 
-    target = path or _settings().journeys_dir
-    journeys, found = check_path(target, effect_kinds=KINDS)
+    settings = _settings()
+    target = path or settings.journeys_dir
+    roles = {role.value for role in STAFF_ROLES}
+    try:
+        operations = Operations.from_directory(partners or settings.resolved_partners_dir())
+    except OperationsError as unusable:
+        errors.print(str(unusable), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    journeys, found = check_path(
+        target, effect_kinds=KINDS, roles=roles, operations=operations.signatures()
+    )
     for error in found:
         errors.print(str(error), markup=False, highlight=False)
     if found:
@@ -426,6 +610,7 @@ def journeys_schema(
     out: Annotated[Path | None, typer.Option(help="Write to this folder.")] = None,
 ) -> None:
     """Export the definition language as JSON Schema for editors."""
+    from wayline.connectors.operations import json_schema as partner_json_schema
     from wayline.journeys.schema import fragment_json_schema, json_schema
 
     if out is None:
@@ -434,7 +619,8 @@ def journeys_schema(
     out.mkdir(parents=True, exist_ok=True)
     (out / "journey.schema.json").write_text(json.dumps(json_schema(), indent=2) + "\n")
     (out / "fragment.schema.json").write_text(json.dumps(fragment_json_schema(), indent=2) + "\n")
-    console.print(f"Wrote {out}/journey.schema.json and {out}/fragment.schema.json")
+    (out / "partner.schema.json").write_text(json.dumps(partner_json_schema(), indent=2) + "\n")
+    console.print(f"Wrote {out}/journey.schema.json, fragment.schema.json and partner.schema.json")
 
 
 def _load(loader: Callable[[Path], dict[str, Journey]]) -> dict[str, Journey]:
@@ -447,6 +633,23 @@ def _load(loader: Callable[[Path], dict[str, Journey]]) -> dict[str, Journey]:
             errors.print(str(error), markup=False, highlight=False)
         raise typer.Exit(1) from None
 
+
+from wayline.cli_insights import app as insights_app  # noqa: E402  # registered last, by design
+
+app.add_typer(insights_app, name="insights")
+from wayline.cli_release import app as release_commands  # noqa: E402 - after `app` exists
+
+app.add_typer(release_commands)  # release …, preview, dora (cli_release.py)
+from wayline.cli_events import events_app  # noqa: E402  (journey events: docs/events.md)
+
+app.add_typer(events_app, name="events")
+from wayline.cli_keys import app as keys_app  # noqa: E402  (the `keys` commands)
+
+app.add_typer(keys_app, name="keys")
+from wayline.cli_subjects import retention_app, subject_app  # noqa: E402  (data lifecycle)
+
+app.add_typer(retention_app, name="retention")
+app.add_typer(subject_app, name="subject")
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

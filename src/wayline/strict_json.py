@@ -47,7 +47,7 @@ class UnsafeJson(ValueError):
 
 
 def where(path: Path) -> str:
-    """A path as dotted text, as the API names fields: answers.description, items.0."""
+    """A path as dotted text, as the API names fields: answers.NAME, items.0."""
     return ".".join(str(part) for part in path) or "body"
 
 

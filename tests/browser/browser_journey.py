@@ -5,16 +5,28 @@ journey read in the same browser context (the session cookie is shared)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+import yaml
 from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS, Axe
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from wayline.bootstrap import build
+from wayline.config import Settings
+from wayline.sandbox.wiring import demo_options
+from wayline.web.app import create_app
 
 
 class PreloadedAxe(Axe):
@@ -218,11 +230,14 @@ def navigate(page: Page, target: Locator) -> None:
         target.click()
 
 
-def sign_in(page: Page, customer: str) -> None:
+def sign_in(page: Page, customer: str, method: str = "password") -> None:
+    """Sign in through the demo's page: by password (level 1), or with method="one_time_code"
+    (level 2, what step-up asks for)."""
     page.goto("/sign-in")
     page.locator(f'input[name="customer"][value="{customer}"]').check()
+    page.locator(f'input[name="method"][value="{method}"]').check()
     navigate(page, page.locator('form[action="/sign-in"] button[type="submit"]'))
-    expect(page.locator("h1")).to_have_text("Your claims and applications")
+    expect(page.locator("h1")).to_have_text("Your activity")
 
 
 def start_claim(page: Page) -> str:
@@ -260,3 +275,46 @@ def fill_incident(
 
 def wait_saved(page: Page) -> None:
     expect(page.locator("[data-autosave-status]")).to_have_text("Saved")
+
+
+class _ThreadServer(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # runs in a thread: leave signals alone
+        pass
+
+
+@contextmanager
+def app_on_partners(home: Path, partner_urls: dict[str, str]) -> Iterator[str]:
+    """The demo app in `home`, on the given partners over HTTP (no in-process sources),
+    served on a free loopback port for the `with` block; yields its base URL."""
+    connectors = home / "connectors.yaml"
+    connectors.write_text(
+        yaml.safe_dump(
+            {"partners": {name: {"base_url": url} for name, url in partner_urls.items()}}
+        )
+    )
+    settings = Settings(
+        home=home,
+        demo=True,
+        secret_key=secrets.token_urlsafe(32),
+        journeys_dir=Path(__file__).resolve().parents[2] / "journeys",
+        connectors=connectors,
+        rate_limits=False,
+    )
+    app = create_app(build(settings, migrate=True, **demo_options(in_process_sources=False)))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = _ThreadServer(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        server.force_exit = True
+        thread.join(timeout=10)

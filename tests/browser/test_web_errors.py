@@ -58,6 +58,8 @@ def test_every_error_state(context: BrowserContext, page: Page, photos: Photos, 
     press(page, "Sign in")
     check_errors(page, "Select who you want to sign in as")
     page.get_by_label("Sam Patel").check()
+    # Sam gives new payee details later, which ask for the stronger sign-in (step-up).
+    page.locator('input[name="method"][value="one_time_code"]').check()
     press(page, "Sign in")
     claim = start_claim(page)
 

@@ -154,7 +154,7 @@ def test_sam_theft_claim_with_police_report_by_keyboard(
     keys.follow('header a[href="/sign-in"]')
     keys.choose("customer", "sam")
     keys.follow(SIGN_IN)
-    expect(page.locator("h1")).to_have_text("Your claims and applications")
+    expect(page.locator("h1")).to_have_text("Your activity")
     keys.follow('main a[href="/"]')
     keys.follow('main a[href="/start/motor-claim"]')
     keys.follow("button.button-start")

@@ -139,7 +139,7 @@ def test_alex_claim_completes_without_javascript(
 
     follow(page.get_by_role("link", name="Follow the progress of your claim"))
     expect(page.locator(".timeline")).to_contain_text("You sent it to us")
-    follow(page.get_by_role("link", name="Your claims and applications"))
+    follow(page.get_by_role("link", name="Your activity"))
     expect(page.locator("tr", has_text=reference)).to_contain_text("Sent")
 
     view = api_view(no_js_context, claim)

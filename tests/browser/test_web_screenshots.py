@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from browser_journey import Photos, fill_incident, navigate, press, wait_saved
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -55,9 +56,21 @@ class Camera:
         for prefix, (width, height) in WIDTHS.items():
             self.page.set_viewport_size({"width": width, "height": height})
             path = self.folder / f"{prefix}-{name}.png"
-            self.page.screenshot(path=str(path), full_page=True, animations="disabled")
+            self._capture(path)
             _compact(path)
         self.shots.append((name, caption))
+
+    def _capture(self, path: Path) -> None:
+        # Headless Chromium now and then cannot capture a page just after a resize (a
+        # compositor race: "Unable to capture screenshot"); a later frame captures it.
+        for attempt in range(3):
+            try:
+                self.page.screenshot(path=str(path), full_page=True, animations="disabled")
+                return
+            except PlaywrightError as error:
+                if "Unable to capture screenshot" not in str(error) or attempt == 2:
+                    raise
+                self.page.wait_for_timeout(250)
 
     def gallery(self) -> str:
         lines = [
@@ -151,7 +164,7 @@ def test_screenshots_of_every_page(page: Page, photos: Photos, folder: Path) -> 
     navigate(page, page.get_by_role("link", name="Follow the progress of your claim"))
     shoot("status", "The claim's progress in plain words")
     navigate(page, page.locator('header a[href="/journeys"]'))
-    shoot("journeys", "Your claims and applications")
+    shoot("journeys", "Your activity")
 
     order = [
         "home", "sign-in", "start", "policy", "incident", "incident-errors", "other-vehicle",

@@ -10,7 +10,7 @@ from conftest import new_context
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 SIGN_IN = "Sign in to the demo"
-JOURNEYS = "Your claims and applications"
+JOURNEYS = "Your activity"
 
 
 def _journeys(context: BrowserContext) -> int:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from wayline.config import Settings
+from wayline.identity.principal import Principal
 from wayline.identity.sessions import SessionPolicy, SessionService
 from wayline.runtime.clock import FixedClock, SystemClock
 from wayline.store import Store, tables
@@ -23,6 +24,10 @@ from wayline.store.database import make_engine
 
 WAYLINE = str(Path(sys.executable).with_name("wayline"))
 NOW = datetime.now(UTC)
+
+
+def _customer(subject: str) -> Principal:
+    return Principal.customer(subject, 1, datetime(2020, 1, 1, tzinfo=UTC), "demo")
 
 
 @pytest.fixture
@@ -89,9 +94,13 @@ def assert_no_wiring(result: subprocess.CompletedProcess[str]) -> None:
 
 def test_sessions_commands_need_only_the_database(env: dict[str, str], store: Store) -> None:
     service = SessionService(store, SystemClock(), SessionPolicy())
-    service.start("alex"), service.start("alex"), service.start("sam")
+    (
+        service.start(_customer("alex")),
+        service.start(_customer("alex")),
+        service.start(_customer("sam")),
+    )
     SessionService(store, FixedClock(datetime(2020, 1, 1, tzinfo=UTC)), SessionPolicy()).start(
-        "jordan"
+        _customer("jordan")
     )
 
     revoked = wayline(env, "sessions", "revoke", "--customer", "alex")

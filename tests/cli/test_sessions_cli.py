@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from wayline.bootstrap import Components, build
 from wayline.cli import app as cli
 from wayline.config import Settings
+from wayline.identity.principal import Principal
 from wayline.identity.sessions import SessionPolicy, SessionService
 from wayline.runtime.clock import FixedClock
 from wayline.sandbox.wiring import demo_options
@@ -23,6 +24,10 @@ from wayline.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
+
+
+def _customer(subject: str) -> Principal:
+    return Principal.customer(subject, 1, datetime(2020, 1, 1, tzinfo=UTC), "demo")
 
 
 @pytest.fixture
@@ -76,7 +81,7 @@ def test_revoke_needs_a_customer(components: Components) -> None:
 
 def test_purge_forgets_only_sessions_past_their_lifetime(components: Components) -> None:
     long_ago = FixedClock(datetime(2020, 1, 1, tzinfo=UTC))
-    SessionService(components.store, long_ago, SessionPolicy()).start("alex")
+    SessionService(components.store, long_ago, SessionPolicy()).start(_customer("alex"))
     signed_in(create_app(components), "sam")
 
     result = runner.invoke(cli, ["sessions", "purge"])

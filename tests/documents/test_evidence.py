@@ -167,8 +167,11 @@ def test_a_jpeg_with_a_script_appended_is_shown_without_it(
     # The original is kept unchanged as evidence, payload and all.
     root = components.settings.home / "files"
     (original,) = [p for p in root.rglob(document["id"]) if p.is_file()]
-    assert original.read_bytes() == content
-    assert hashlib.sha256(original.read_bytes()).hexdigest() == document["sha256"]
+    assert payload not in original.read_bytes()  # sealed at rest (protection/files.py)
+    with components.storage.open(f"journeys/{photos_step['id']}/{document['id']}") as kept:
+        opened = kept.read()
+    assert opened == content
+    assert hashlib.sha256(opened).hexdigest() == document["sha256"]
 
 
 def test_the_display_copy_has_its_orientation_applied(alex: Api, photos_step) -> None:

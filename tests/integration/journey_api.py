@@ -132,8 +132,10 @@ class Api:
         self.http = http
         self.customer = customer
 
-    def sign_in(self, customer: str) -> Api:
-        response = self.http.post("/auth/demo", json={"customer": customer})
+    def sign_in(self, customer: str, method: str = "password") -> Api:
+        """Sign in through the demo; `method` "one_time_code" is the stronger sign-in (level 2)
+        that steps asking for a step-up need."""
+        response = self.http.post("/auth/demo", json={"customer": customer, "method": method})
         assert response.status_code == 204, response.text
         self.customer = customer
         # API clients send the CSRF cookie's value back in a header on state changes.

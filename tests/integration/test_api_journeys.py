@@ -285,6 +285,7 @@ def test_glass_cash_settlement_to_prefilled_account_alex(alex: Api) -> None:
 
 
 def test_glass_cash_settlement_to_another_account_sam(sam: Api) -> None:
+    sam.sign_in("sam", method="one_time_code")  # new payee details ask for it (step-up)
     journey = _cash_settlement(sam, _through_photos(sam, "glass"))
     assert field_of(journey, "payout_account")["applies"] is False  # Sam does not bank with us
     assert all(
@@ -318,6 +319,7 @@ def test_glass_cash_settlement_to_another_account_sam(sam: Api) -> None:
 
 
 def test_alex_may_choose_a_different_account(alex: Api) -> None:
+    alex.sign_in("alex", method="one_time_code")  # new payee details ask for it (step-up)
     journey = _cash_settlement(alex, _through_photos(alex, "weather"))
     journey = alex.draft(journey, "payment-details", {"payout_account": "different"})
     assert field_of(journey, "account_holder")["applies"] is True

@@ -2,10 +2,13 @@
 against /openapi.json of a real `wayline serve` (demo mode, a fresh SQLite database, rate
 limits off), signed in as a demo customer, with a bounded number of examples per operation.
 
-Three runs: the API signed in as Alex; then the demo sign-in itself, which ends the session it is
+Six runs: the API signed in as Alex; the staff API (/api/v1/staff) signed in as Morgan, a
+senior handler, who sees every queue; then the demo sign-in itself, which ends the session it is
 called with (so it cannot share the first run's cookie); then the API sign-out, which ends the
 session it is called with too, signed in as Alex in a session of its own (its first call signs
-out, the rest are answered 401)."""
+out, the rest are answered 401); last the audit log as Harper, an auditor, and the admin's
+session revocation and the releases as Sasha with a second factor (last, as revoking may end
+anyone's sessions)."""
 
 from __future__ import annotations
 
@@ -27,13 +30,15 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 # small machine; a fixed seed so that a failure is the same on every run (set
 # WAYLINE_SCHEMATHESIS_SEED to explore further).
 MAX_EXAMPLES = "40"
+# Routes a customer may not call: each has a run of its own, as someone whose role may.
+STAFF_ONLY = "^/api/v1/(staff/|audit$|admin/)"
 SEED = os.environ.get("WAYLINE_SCHEMATHESIS_SEED", "20261202")
 
 
-def _session(base_url: str) -> dict[str, str]:
-    """Sign in as Alex: the headers an API client sends (the session cookie, and the CSRF
-    cookie's value in X-CSRF-Token)."""
-    response = httpx.post(f"{base_url}/auth/demo", json={"customer": "alex"})
+def _session(base_url: str, person: dict[str, str] | None = None) -> dict[str, str]:
+    """Sign in as Alex (or `person`, the demo sign-in's body): the headers an API client sends
+    (the session cookie, and the CSRF cookie's value in X-CSRF-Token)."""
+    response = httpx.post(f"{base_url}/auth/demo", json=person or {"customer": "alex"})
     assert response.status_code == 204, response.text
     cookies = dict(response.cookies)
     token = next(value for name, value in cookies.items() if name.endswith("wayline_csrf"))
@@ -55,8 +60,24 @@ def _sign_in(base_url: str) -> tuple[dict[str, str], str]:
     return headers, started.json()["id"]
 
 
+def _staff_ids(base_url: str, headers: dict[str, str]) -> dict[str, str]:
+    """The ids the staff API's operations are called with: a case of the demo's when there is
+    one (and one of its documents), else ids of nothing (404)."""
+    cases = httpx.get(f"{base_url}/api/v1/staff/cases", headers=headers)
+    assert cases.status_code == 200, cases.text
+    ids = {"case": "zz-no-such-case", "document": "zz-no-such-document"}
+    if cases.json():
+        ids["case"] = cases.json()[0]["id"]
+        page = httpx.get(f"{base_url}/api/v1/staff/cases/{ids['case']}", headers=headers).json()
+        ids["document"] = next((d["id"] for d in page["documents"]), ids["document"])
+    return {
+        "WAYLINE_CONTRACT_CASE_ID": ids["case"],
+        "WAYLINE_CONTRACT_DOCUMENT_ID": ids["document"],
+    }
+
+
 def _schemathesis(
-    base_url: str, cwd: Path, journey_id: str, *options: str
+    base_url: str, cwd: Path, journey_id: str, *options: str, staff: dict[str, str]
 ) -> subprocess.CompletedProcess:
     command = [
         str(SCHEMATHESIS),
@@ -79,7 +100,7 @@ def _schemathesis(
         "false",  # test data only; the failures are easier to read
         *options,
     ]
-    env = {**os.environ, "WAYLINE_CONTRACT_JOURNEY_ID": journey_id}
+    env = {**os.environ, "WAYLINE_CONTRACT_JOURNEY_ID": journey_id, **staff}
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -89,6 +110,8 @@ def test_the_api_does_what_its_openapi_document_says(database_url: str, tmp_path
     server = ServerProcess(["serve"], env, tmp_path, tmp_path / "serve.log").start()
     try:
         headers, journey_id = _sign_in(server.base_url)
+        morgan = _session(server.base_url, {"staff": "morgan"})
+        ids = _staff_ids(server.base_url, morgan)
         api = _schemathesis(
             server.base_url,
             tmp_path,
@@ -98,9 +121,21 @@ def test_the_api_does_what_its_openapi_document_says(database_url: str, tmp_path
             "/auth/demo",
             "--exclude-path",
             "/auth/sign-out",
+            "--exclude-path-regex",
+            STAFF_ONLY,
+            staff=ids,
+        )
+        staff_api = _schemathesis(
+            server.base_url,
+            tmp_path,
+            journey_id,
+            *_as_options(morgan),
+            "--include-path-regex",
+            "^/api/v1/staff/",
+            staff=ids,
         )
         sign_in = _schemathesis(
-            server.base_url, tmp_path, journey_id, "--include-path", "/auth/demo"
+            server.base_url, tmp_path, journey_id, "--include-path", "/auth/demo", staff=ids
         )
         # A session of its own: signing out must not end the session of the checks below.
         ending = _session(server.base_url)
@@ -111,16 +146,42 @@ def test_the_api_does_what_its_openapi_document_says(database_url: str, tmp_path
             *_as_options(ending),
             "--include-path",
             "/auth/sign-out",
+            staff=ids,
         )
         ended = httpx.get(f"{server.base_url}/api/v1/journeys", headers=ending)
         # Whatever was sent, the journey can still be read.
         after = httpx.get(f"{server.base_url}/api/v1/journeys/{journey_id}", headers=headers)
         assert after.status_code == 200, after.text
+        # Last, since revoking may end anyone's sessions: the auditor's log, the admin's revoke.
+        audit = _schemathesis(
+            server.base_url,
+            tmp_path,
+            journey_id,
+            *_as_options(_session(server.base_url, {"staff": "harper"})),
+            "--include-path",
+            "/api/v1/audit",
+            staff=ids,
+        )
+        revoke = _schemathesis(
+            server.base_url,
+            tmp_path,
+            journey_id,
+            # Releases need a second factor: Sasha signs in with one.
+            *_as_options(_session(server.base_url, {"staff": "sasha", "method": "one_time_code"})),
+            "--include-path-regex",
+            "^/api/v1/admin/",
+            staff=ids,
+        )
     finally:
         server.stop()
-    for run in (api, sign_in, sign_out):
+    for run in (api, staff_api, sign_in, sign_out, audit, revoke):
         assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
-    assert "Authentication failed" not in api.stdout, api.stdout[-5000:]
+    for run in (api, staff_api, audit, revoke):
+        assert "Authentication failed" not in run.stdout, run.stdout[-5000:]
+    assert "Selected: 1/" in audit.stdout
+    # The session revocation and the three release operations.
+    assert "Selected: 4/" in revoke.stdout, revoke.stdout[-5000:]
+    assert "Selected: 17/" in staff_api.stdout, staff_api.stdout[-5000:]
     # The sign-out run was one: it signed its session out, and only its own.
     assert "Selected: 1/" in sign_out.stdout and "Tested: 1" in sign_out.stdout, sign_out.stdout
     assert ended.status_code == 401, ended.text

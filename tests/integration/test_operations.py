@@ -75,8 +75,9 @@ def test_api_answers_503_problem_json_while_the_database_is_gone(
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     try:
-        response = alex.post_step(journey["id"], "policy", {"policy_number": "MTR-100001"},
-                                  journey["revision"])
+        response = alex.post_step(
+            journey["id"], "policy", {"policy_number": "MTR-100001"}, journey["revision"]
+        )
         assert response.status_code == 503
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.headers["retry-after"] == "5"
@@ -102,7 +103,7 @@ def _value(samples, name: str, **labels: str) -> float:
     )
 
 
-def test_metrics(alex: Api, client: TestClient) -> None:
+def test_metrics(alex: Api, client: TestClient, components) -> None:
     before = _samples(client.get("/metrics").text)
     journey = alex.start()
     journey = alex.step(journey, "policy", {"policy_number": "MTR-100001"})
@@ -123,6 +124,13 @@ def test_metrics(alex: Api, client: TestClient) -> None:
         return _value(after, name, **labels) - _value(before, name, **labels)
 
     assert grew("wayline_journeys_started_total", journey="motor-claim") == 1
+    # Per-journey metrics carry the definition version the journey runs on.
+    version = components.catalog.get("motor-claim").version
+    assert grew("wayline_journeys_started_total", journey="motor-claim", version=version) == 1
+    submitted = "wayline_journeys_submitted_total"
+    assert grew(submitted, journey="motor-claim", version=version) == 1
+    assert grew("wayline_validation_errors_total", version=version) == 2
+    assert grew("wayline_step_submissions_total", version=version) == 6
     assert grew("wayline_journeys_submitted_total", journey="motor-claim") == 1
     submissions = "wayline_step_submissions_total"
     assert grew(submissions, journey="motor-claim", step="policy", outcome="accepted") == 1

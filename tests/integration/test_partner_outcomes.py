@@ -106,10 +106,11 @@ def customer(system: Components) -> Iterator[Callable[[str], Api]]:
     app = create_app(system)
     opened: list[TestClient] = []
 
-    def make(name: str) -> Api:
+    def make(name: str, method: str = "password") -> Api:
+        """`method` "one_time_code" for a customer who gives new payee details (step-up)."""
         http = TestClient(app)
         opened.append(http)
-        return Api(http).sign_in(name)
+        return Api(http).sign_in(name, method)
 
     yield make
     for http in opened:
@@ -208,7 +209,7 @@ def test_jordan_is_referred_for_the_fraud_bureau_marker_and_never_told_of_it(
     assert journey["outcome"]["outcome"] == "referred"
     assert journey["outcome"]["reasons"] == [NEUTRAL]
     assert payouts_for(sandbox, sent["reference"]) == []
-    assert "booking.made" not in types(journey)
+    assert "effect.done" not in types(journey)
     # Staff keep the reason, in the state and in the decision event.
     state = system.system.current(sent["id"]).state
     assert state.outcome["reasons"] == [FRAUD_REASON]
@@ -223,7 +224,8 @@ def test_an_approved_repairer_claim_is_booked_once(system, customer, sandbox):
     drain(system)
     journey = alex.journey(sent["id"])
     assert journey["outcome"]["outcome"] == "approved"
-    assert types(journey).count("booking.made") == 1
+    assert types(journey).count("effect.done") == 1
+    assert journey["effects"]["booking"]["status"] == "done"
     bookings = httpx.get(f"{sandbox.urls()['repairer_network']}/bookings").json()
     assert [b["registration"] for b in bookings if b["reference"] == sent["reference"]] == [
         "AB12 CDE"
@@ -231,7 +233,7 @@ def test_an_approved_repairer_claim_is_booked_once(system, customer, sandbox):
 
 
 def test_sam_on_the_lapsed_policy_is_not_covered_with_the_reason_shown(system, customer):
-    sam = customer("sam")
+    sam = customer("sam", "one_time_code")  # new payee details
     sent = claim(
         sam,
         policy="MTR-100003",
@@ -255,7 +257,7 @@ def test_sam_on_the_lapsed_policy_is_not_covered_with_the_reason_shown(system, c
 
 
 def test_a_payee_name_that_does_not_match_is_a_warning_then_a_referral(system, customer):
-    sam = customer("sam")
+    sam = customer("sam", "one_time_code")  # new payee details
     journey = sam.start()
     journey = sam.step(journey, "policy", {"policy_number": "MTR-100002"})
     journey = sam.step(journey, "incident", incident("glass"))
@@ -351,10 +353,12 @@ def camera_photo(taken: datetime, seed: int = 1, size: tuple[int, int] = (800, 6
         draw.rectangle([x, 0, x + 4, size[1]], fill=(x * 255 // size[0], 60 + seed * 20, 120))
     draw.ellipse([200, 150, 600, 450], fill=(240, 200, 40))
     draw.rectangle([50 + seed * 30, 380, 250 + seed * 30, 560], fill=(20, 20, 20))
-    exif = piexif.dump({
-        "0th": {piexif.ImageIFD.Make: "Apple", piexif.ImageIFD.Model: "iPhone 13"},
-        "Exif": {piexif.ExifIFD.DateTimeOriginal: taken.strftime("%Y:%m:%d %H:%M:%S")},
-    })
+    exif = piexif.dump(
+        {
+            "0th": {piexif.ImageIFD.Make: "Apple", piexif.ImageIFD.Model: "iPhone 13"},
+            "Exif": {piexif.ExifIFD.DateTimeOriginal: taken.strftime("%Y:%m:%d %H:%M:%S")},
+        }
+    )
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90, exif=exif)
     return out.getvalue()
@@ -366,8 +370,14 @@ def photo_claim(api: Api, photo: bytes, filename: str) -> tuple[dict[str, Any], 
     journey = api.step(journey, "incident", incident("glass"))
     document = api.upload(journey, "damage_photos", photo, filename)
     journey = api.step(journey, "photos", {"damage_photos": [document]})
-    journey = api.step(journey, "settlement", {"settlement": "repairer", "repairer_id": field_of(
-        journey, "repairer_id")["options"][0]["value"]})
+    journey = api.step(
+        journey,
+        "settlement",
+        {
+            "settlement": "repairer",
+            "repairer_id": field_of(journey, "repairer_id")["options"][0]["value"],
+        },
+    )
     return api.submit(journey), document
 
 
@@ -537,7 +547,7 @@ SAMS_ACCOUNT = {
 def test_with_the_payee_check_down_sam_is_told_so_and_checked_again_before_being_paid(
     system, customer, sandbox, clock
 ):
-    sam = customer("sam")
+    sam = customer("sam", "one_time_code")  # new payee details
     journey = sams_claim_to_payment(sam)
     faults(sandbox, "payment_provider", outage_seconds=600)
     journey = sam.step(journey, "payment-details", SAMS_ACCOUNT)
@@ -569,7 +579,7 @@ def test_with_the_payee_check_down_sam_is_told_so_and_checked_again_before_being
 def test_with_the_payee_check_down_for_good_the_claim_is_referred_not_called_a_mismatch(
     system, customer, sandbox, clock
 ):
-    sam = customer("sam")
+    sam = customer("sam", "one_time_code")  # new payee details
     journey = sams_claim_to_payment(sam)
     faults(sandbox, "payment_provider", outage_seconds=3600)
     sent = sam.submit(sam.step(journey, "payment-details", SAMS_ACCOUNT))
@@ -590,7 +600,7 @@ def test_with_core_banking_down_when_the_claim_starts_the_customer_is_still_told
     system, customer, sandbox
 ):
     faults(sandbox, "core_banking", outage_seconds=60)
-    alex = customer("alex")
+    alex = customer("alex", "one_time_code")  # no accounts shown: any payee is new
     sent = claim(
         alex,
         payment={
@@ -632,14 +642,14 @@ def test_a_payout_whose_provider_stays_down_is_dead_lettered_at_the_max_age_and_
     for _ in range(6):  # hours of outage: the open breaker postpones the payout, unspent
         clock.advance(timedelta(minutes=30))
         drain(system)
-    payout = effect_of(system, sent["id"], "payout")
+    payout = effect_of(system, sent["id"], "call")
     assert payout["status"] == "pending"
     assert payout["attempts"] < system.settings.effect_max_attempts
     assert "circuit_open" in payout["last_error"]
 
     clock.advance(system.settings.effect_max_age)
     drain(system)
-    payout = effect_of(system, sent["id"], "payout")
+    payout = effect_of(system, sent["id"], "call")
     assert payout["status"] == "dead"
     assert payout["last_error"].startswith("still failing after the maximum age of 24 h;")
     assert "payment_provider" in payout["last_error"]
@@ -654,4 +664,4 @@ def test_a_payout_whose_provider_stays_down_is_dead_lettered_at_the_max_age_and_
     # Queued again by the operator, it gets a new maximum age: not dead at its next failure.
     assert retry_dead(system.store, clock, payout["id"]) == 1
     drain(system)
-    assert effect_of(system, sent["id"], "payout")["status"] == "pending"
+    assert effect_of(system, sent["id"], "call")["status"] == "pending"

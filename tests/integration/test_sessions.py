@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
+from wayline.identity.principal import Principal
 from wayline.runtime.clock import FixedClock
 from wayline.sandbox.wiring import demo_options
 from wayline.store import Store, tables
@@ -314,7 +315,8 @@ def _started_session(app: Any) -> tuple[str, str]:
     yet: the identity service brings one). Returns the cookie's name and its Set-Cookie."""
     scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "app": app}
     response = Response(status_code=204)
-    app.state.sessions.sign_in(Request(scope), response, "alex")
+    alex = Principal.customer("alex", 1, app.state.sessions.service.now(), "demo")
+    app.state.sessions.sign_in(Request(scope), response, alex)
     ((name, header),) = _cookie_headers(response).items()
     return name, header
 
@@ -398,3 +400,33 @@ def test_while_the_database_is_down_a_signed_in_customer_gets_503_not_500(
             assert copied.post("/start/motor-claim", headers=foreign).status_code == 403
     finally:
         down.store.engine.dispose()
+
+
+def test_a_form_posted_after_the_session_ended_returns_to_its_page_after_sign_in(
+    app: Any, sign_in: Callable[..., Api]
+) -> None:
+    """A post cannot be replayed by a redirect (its URL answers GET with 405): after signing
+    in again the browser goes back to the page the form was on (its Referer, when that is a
+    page of this site), else home; never to another site."""
+    alex = sign_in("alex")
+    journey = alex.start()
+    step_page = f"/journeys/{journey['id']}/steps/policy?change=1"
+    with copy_of(alex, app) as expired:
+        sign_out(alex)
+
+        def posted(referer: str | None) -> str:
+            headers = {"referer": referer} if referer else {}
+            response = expired.post(
+                f"/journeys/{journey['id']}/steps/policy",
+                data={"policy_number": "MTR-100001"},
+                headers=headers,
+                follow_redirects=False,
+            )
+            assert response.status_code == 303, response.text
+            return str(response.headers["location"])
+
+        assert posted(f"http://testserver{step_page}") == (
+            "/sign-in?next=/journeys/" + journey["id"] + "/steps/policy%3Fchange%3D1"
+        )
+        assert posted(None) == "/sign-in?next=/journeys"
+        assert posted(f"https://evil.example{step_page}") == "/sign-in?next=/journeys"

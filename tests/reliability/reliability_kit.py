@@ -236,13 +236,18 @@ def effect_rows(store: Store) -> list[dict[str, Any]]:
     return [row._asdict() for row in rows]
 
 
+def is_payout(row: dict[str, Any]) -> bool:
+    """An outbox row of the motor claim's payout: its `call:` effect named payout."""
+    return row["kind"] == "call" and ":call:payout:" in row["key"]
+
+
 def settled(store: Store, journey_ids: list[str], unless: tuple[str, ...] = ()) -> bool:
     """Every effect of these journeys has run (each claim is paid), except timers not yet due
     (deadlines) and the effects `unless` names."""
     rows = [
         r for r in effect_rows(store) if r["journey_id"] in journey_ids and r["id"] not in unless
     ]
-    paid = {r["journey_id"] for r in rows if r["kind"] == "payout" and r["status"] == "done"}
+    paid = {r["journey_id"] for r in rows if is_payout(r) and r["status"] == "done"}
     busy = [r for r in rows if r["kind"] != "deadline" and r["status"] != "done"]
     return paid == set(journey_ids) and not busy
 

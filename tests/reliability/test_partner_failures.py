@@ -29,6 +29,7 @@ from reliability_kit import (
     events_of,
     fault_counts,
     file_cash_claim,
+    is_payout,
     messages_about,
     paid_so_far,
     payouts,
@@ -260,13 +261,15 @@ def test_a_payout_answer_of_the_wrong_shape_is_retried_not_a_crash(
 
             def payout_dead() -> bool:
                 rows = effect_rows(components.store)
-                return any(r["kind"] == "payout" and r["status"] == "dead" for r in rows)
+                return any(is_payout(r) and r["status"] == "dead" for r in rows)
 
             drain(worker, payout_dead, timeout=20)
             rows = {r["kind"]: r for r in effect_rows(components.store) if r["kind"] != "notify"}
-            assert rows["payout"]["attempts"] == 3
-            assert "PartnerError" in rows["payout"]["last_error"]
-            assert "bad_response" in rows["payout"]["last_error"]
+            assert rows["call"]["attempts"] == 3
+            assert "PartnerError" in rows["call"]["last_error"]
+            assert "bad_response" in rows["call"]["last_error"]
+            # Its last run recorded it as failed: what the customer's journey says of it.
+            assert alex.journey(claim["id"])["effects"]["payout"]["status"] == "failed"
             assert rows["run_checks"]["status"] == "done"
             assert events_of(alex, claim["id"], "payment.sent") == []
             assert alex.journey(claim["id"])["outcome"]["outcome"] == "approved"

@@ -124,7 +124,7 @@ def test_start_prefills_the_only_active_policy(shell, motor: Journey, customer: 
 def test_start_event(shell, motor: Journey):
     outcome = engine.start(motor, journey_id="j", customer_id="alex", data={}, now=shell.now)
     assert [event.to_dict() for event in outcome.events] == [
-        {"type": "journey.started", "at": shell.now.isoformat()}
+        {"type": "journey.started", "at": shell.now.isoformat(), "data": {"next": "policy"}}
     ]
     assert outcome.effects == ()
 
@@ -476,7 +476,7 @@ def test_sam_has_no_account_with_us_so_account_details_are_asked(shell, motor: J
         "sort_code": "Enter a sort code",
         "account_number": "Enter an account number",
     }
-    wrong = {"account_holder": "Sam Patel", "sort_code": "2000", "account_number": "1234567"}
+    wrong = {"account_holder": "Sam Patel", "sort_code": "2000", "account_number": "12345"}
     assert submit_refused(shell, state, "payment-details", wrong) == {
         "sort_code": "Enter a valid sort code, like 30-94-57",
         "account_number": "Enter a valid account number, like 00733445",
@@ -861,8 +861,7 @@ def test_a_step_whose_answers_no_longer_pass_is_asked_again(shell, motor):
 def test_submit_checks_every_step_again(shell, motor):
     """Even a state whose completed steps went stale is never sent: submit validates again."""
     state = glass_cash(shell, "alex")
-    state = replace(state, answers={k: v for k, v in state.answers.items()
-                                    if k != "damage_photos"})
+    state = replace(state, answers={k: v for k, v in state.answers.items() if k != "damage_photos"})
     error = refusal(
         lambda: engine.submit(motor, state, declaration=True, reference="CLM-X", now=shell.now)
     )
@@ -961,8 +960,13 @@ def test_abandon_only_after_abandon_after(shell, motor):
         engine.abandon(motor, state, state.updated_at + timedelta(days=30) - timedelta(seconds=1))
     at = state.updated_at + timedelta(days=30)
     outcome = engine.abandon(motor, state, at)
-    assert outcome.state.status == Status.ABANDONED
-    assert outcome.events[0].to_dict() == {"type": "journey.abandoned", "at": at.isoformat()}
+    assert outcome.state.status == Status.EXPIRED  # an abandoned draft has expired
+    assert outcome.events[0].to_dict() == {
+        "type": "journey.expired",
+        "at": at.isoformat(),
+        "data": {"by": "time"},
+    }
+    assert outcome.state.ended == {"status": "expired", "at": at.isoformat(), "by": "time"}
     assert engine.current_step(motor, outcome.state, at) is None
     with pytest.raises(NotAvailable):
         engine.submit_step(motor, outcome.state, "photos", {}, at)

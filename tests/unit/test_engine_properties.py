@@ -113,7 +113,7 @@ IMPLAUSIBLE: dict[str, list[Any]] = {
     "payout_account": ["acc-sam-0000"],
     "account_holder": ["x" * 71],
     "sort_code": ["2000", "ab-cd-ef"],
-    "account_number": ["1234567", "abcdefgh"],
+    "account_number": ["12345", "abcdefgh"],
 }
 assert set(PLAUSIBLE) == set(IMPLAUSIBLE) == set(MOTOR.fields)
 

@@ -95,7 +95,12 @@ def test_a_clean_small_cash_claim_is_approved_and_paid_with_a_deadline(shell):
     assert decided.state.status == Status.DECIDED
     assert decided.state.outcome["outcome"] == "approved"
     kinds = [effect.kind for effect in decided.effects]
-    assert kinds == ["notify", "payout", "deadline"]
+    assert kinds == ["notify", "call", "deadline"]
+    assert decided.effects[1].params == {
+        "effect": "payout",
+        "idempotency_key": f"claim-payout:{state.id}",
+    }
+    assert decided.state.effects["payout"]["status"] == "pending"
     timer = decided.effects[-1]
     assert timer.not_before == shell.now + timedelta(minutes=15)
     assert timer.params["for"] == decided.effects[1].key
@@ -152,7 +157,7 @@ def test_a_deadline_breach_is_recorded_once_and_not_when_paid(shell):
 def test_notifications_fill_only_their_placeholders(shell):
     state = sent(shell, glass_cash_claim(shell), reference="CLM-ABC234")
     messages = follow_up.render_notification(
-        shell.journey, state, "claim_received", "https://example.test/status"
+        shell.journey, state, "claim_received", "https://example.test/status", shell.now
     )
     email = next(m for m in messages if m["channel"] == "email")
     assert email["to"] == "alex@example.com"
@@ -160,6 +165,28 @@ def test_notifications_fill_only_their_placeholders(shell):
     assert "Dear Alex Morgan" in email["body"] and "https://example.test/status" in email["body"]
     sms = next(m for m in messages if m["channel"] == "sms")
     assert sms["to"] == "+44 7700 900001"
+
+
+def test_notifications_go_where_the_definition_s_recipient_says(shell):
+    state = sent(shell, glass_cash_claim(shell), reference="CLM-ABC234")
+    recipient = shell.journey.definition.recipient
+    only_email = recipient.model_copy(update={"sms": None, "email": "'claims@example.test'"})
+    definition = shell.journey.definition.model_copy(update={"recipient": only_email})
+    journey = replace(shell.journey, definition=definition)
+    messages = follow_up.render_notification(journey, state, "claim_received", "u", shell.now)
+    assert [(m["channel"], m["to"]) for m in messages] == [("email", "claims@example.test")]
+    # The recipient's source could not answer: asked again before anything is sent.
+    down = replace(state, data={**state.data, "customer": {"error": "unavailable"}})
+    assert follow_up.recipient_unknown(shell.journey, down)
+    assert [n.source for n in follow_up.recipient_needs(shell.journey, down, shell.now)] == [
+        "customer"
+    ]
+    assert follow_up.recipient_needs(shell.journey, state, shell.now) == []
+    # No step reads the recipient's source: it is asked for the first message.
+    never = replace(state, data={k: v for k, v in state.data.items() if k != "customer"})
+    assert [n.source for n in follow_up.recipient_needs(shell.journey, never, shell.now)] == [
+        "customer"
+    ]
 
 
 # --- a partner that could not answer is never a verdict ------------------------------------------
@@ -220,7 +247,7 @@ def test_the_payee_is_checked_again_after_sending_and_only_then_paid(shell):
     decided = follow_up.complete_checks(shell.journey, back, shell.now)
     assert decided.state.checks["confirmation_of_payee"]["status"] == "passed"
     assert decided.state.outcome["outcome"] == "approved"
-    assert "payout" in [effect.kind for effect in decided.effects]
+    assert "payout" in [effect.params.get("effect") for effect in decided.effects]
 
 
 def test_a_payee_still_unchecked_at_the_end_refers_the_claim_without_a_false_mismatch(shell):
@@ -287,7 +314,7 @@ def test_a_fraud_referral_tells_the_customer_only_the_neutral_reason_by_email_an
     decision = next(e for e in outcome.events if e.type == "decision.made")
     assert "fraud bureau" in decision.data["reasons"][0]
     messages = follow_up.render_notification(
-        shell.journey, outcome.state, "decision", "https://example.test/status"
+        shell.journey, outcome.state, "decision", "https://example.test/status", shell.now
     )
     assert {m["channel"] for m in messages} == {"email", "sms"}
     email = next(m for m in messages if m["channel"] == "email")

@@ -223,7 +223,10 @@ def test_cel_expression_with_an_unknown_variable(tmp_path: Path):
     error = only_error(write(tmp_path, text))
     assert error.line == line_of(text, "when: customer.age")
     assert "unknown variable customer" in error.message
-    assert "answers, checks, data, decision, today, value" in error.message
+    assert (
+        "answers, checks, computed, data, decision, effects, item, items, journey, now, today, "
+        "value" in error.message
+    )
 
 
 def test_bad_cel_in_a_rule_expression(tmp_path: Path):
@@ -385,16 +388,30 @@ def test_effect_at_an_unknown_step(tmp_path: Path):
     assert error.message == "no step named 'nowhere'"
 
 
+RECIPIENT = "recipient:\n  email: \"'someone@example.com'\"\n"
+
+
 def test_a_notify_effect_names_a_known_template(tmp_path: Path):
-    text = MINIMAL + "effects:\n  - kind: notify\n    params: {template: welcome}\n"
+    text = MINIMAL + RECIPIENT + "effects:\n  - kind: notify\n    params: {template: welcome}\n"
     error = only_error(write(tmp_path, text))
     assert error.line == line_of(text, "params: {template: welcome}")
     assert error.message == "no notification template 'welcome' (known: none)"
 
 
+def test_a_notify_effect_needs_a_recipient_and_its_expressions_must_compile(tmp_path: Path):
+    notify = "effects:\n  - kind: notify\n    params: {template: hello}\n"
+    template = "notifications:\n  hello:\n    sms: Hello {name}\n"
+    error = only_error(write(tmp_path, MINIMAL + notify + template))
+    assert error.message.startswith("notify effects need a recipient")
+    broken = MINIMAL + "recipient:\n  sms: data.customer.mobile +\n" + notify + template
+    error = only_error(write(tmp_path, broken))
+    assert error.line == line_of(broken, "sms: data.customer.mobile +")
+    assert "invalid CEL expression" in error.message
+
+
 def test_a_check_with_a_comprehension_is_valid_and_a_typo_is_not(tmp_path: Path):
     good = MINIMAL + (
-        "checks:\n  - name: any_name\n    title: Any\n"
+        "checks:\n  - name: any_name\n    title: Any\n    source: people\n"
         "    passes: 'data.people.exists(p, p.name == answers.full_name)'\n"
         "    reason: Nobody by that name\n"
     )
@@ -471,8 +488,9 @@ def test_json_schema_is_valid_json_with_a_dialect():
 
 
 def test_a_key_given_twice_is_an_error_on_its_second_line(tmp_path: Path):
-    text = MINIMAL.replace('when: answers.full_name != "nobody"',
-                           'when: answers.full_name != "nobody"\n    when: true')
+    text = MINIMAL.replace(
+        'when: answers.full_name != "nobody"', 'when: answers.full_name != "nobody"\n    when: true'
+    )
     error = only_error(write(tmp_path, text))
     assert error.line == line_of(text, "when: true")
     assert error.message == "the key 'when' appears twice in the same place: keep one"
@@ -548,13 +566,17 @@ def test_a_staff_check_cannot_warn_the_customer(tmp_path: Path):
 
 
 def test_a_customer_reason_that_reads_a_staff_check_is_an_error(tmp_path: Path):
-    text = MINIMAL + STAFF_CHECK + (
-        "decision:\n  outcomes:\n    - outcome: referred\n      reasons:\n"
-        "        - when: has(checks.bureau.unavailable)\n"
-        "          reason: We could not make every check\n"
-        "        - when: checks.bureau.passed == false\n"
-        "          reason: The bureau has a marker\n"
-        "  otherwise: approved\n"
+    text = (
+        MINIMAL
+        + STAFF_CHECK
+        + (
+            "decision:\n  outcomes:\n    - outcome: referred\n      reasons:\n"
+            "        - when: has(checks.bureau.unavailable)\n"
+            "          reason: We could not make every check\n"
+            "        - when: checks.bureau.passed == false\n"
+            "          reason: The bureau has a marker\n"
+            "  otherwise: approved\n"
+        )
     )
     error = only_error(write(tmp_path, text))
     assert error.line == line_of(text, "- when: checks.bureau.passed == false")
@@ -577,7 +599,38 @@ def test_an_effect_kind_no_handler_runs_is_an_error_on_its_line(tmp_path: Path):
         ("journeys/broken.yaml", line_of(text, "kind: notify_partner"))
     ]
     assert errors[0].message == (
-        "no handler runs effects of kind 'notify_partner' (known: notify, payout)"
+        "no handler runs effects of kind 'notify_partner' (known: notify, payout); "
+        "did you mean 'notify'?"
     )
     with pytest.raises(DefinitionErrors):
         load_directory(folder, effect_kinds={"notify"})
+
+
+# --- `who: anyone` and `owner` ------------------------------------------------------------------
+
+
+def test_an_anyone_journey_with_an_owner_expression_loads(tmp_path: Path):
+    text = MINIMAL.replace(
+        "reference_prefix: TNY", "who: anyone\nowner: answers.full_name\nreference_prefix: TNY"
+    )
+    journeys, errors = check_directory(write(tmp_path, text))
+    assert errors == []
+    assert journeys["tiny"].definition.owner == "answers.full_name"
+
+
+def test_an_owner_expression_that_does_not_compile_is_an_error_on_its_line(tmp_path: Path):
+    text = MINIMAL.replace(
+        "reference_prefix: TNY", "who: anyone\nowner: answers.id ==\nreference_prefix: TNY"
+    )
+    error = only_error(write(tmp_path, text))
+    assert error.line == line_of(text, "owner:")
+    assert error.message.startswith("invalid CEL expression")
+
+
+def test_an_owner_on_a_journey_for_customers_is_an_error(tmp_path: Path):
+    text = MINIMAL.replace(
+        "reference_prefix: TNY", "owner: answers.full_name\nreference_prefix: TNY"
+    )
+    error = only_error(write(tmp_path, text))
+    assert error.line == line_of(text, "owner:")
+    assert "who: anyone" in error.message

@@ -120,12 +120,16 @@ def test_sort_code_must_be_six_digits(fields, raw):
     assert refused(fields["sort_code"], raw) == "Enter a valid sort code, like 30-94-57"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("55779911", "55779911"), ("5577 9911", "55779911")])
-def test_account_number_is_eight_digits(fields, raw, expected):
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("55779911", "55779911"), ("5577 9911", "55779911"), ("1234567", "01234567"),
+     ("123456", "00123456")],
+)  # fmt: skip
+def test_account_number_is_eight_digits_six_or_seven_padded(fields, raw, expected):
     assert ok(fields["account_number"], raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["1234567", "123456789", "abcdefgh", "1234-5678"])
+@pytest.mark.parametrize("raw", ["12345", "123456789", "abcdefgh", "1234-5678"])
 def test_account_number_of_another_length_is_refused(fields, raw):
     message = refused(fields["account_number"], raw)
     assert message == "Enter a valid account number, like 00733445"

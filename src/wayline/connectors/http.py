@@ -15,14 +15,13 @@ from typing import Any, TypeVar
 
 import httpx
 import structlog
-from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from wayline import guards, strict_json
+from wayline.observability.tracing import start_span
 
 log = structlog.get_logger("wayline.partners")
-tracer = trace.get_tracer("wayline.connectors")
 
 CALLS = Counter(
     "wayline_partner_calls_total", "Partner calls by partner and outcome.", ["partner", "outcome"]
@@ -94,6 +93,9 @@ class CircuitBreaker:
         self.opened_at: float | None = None
         self.trial = False
         self._lock = threading.Lock()
+        # Every configured partner has its series from the start (closed): a dashboard shows
+        # it, and an alert on it is never blind for want of a first call.
+        BREAKER_OPEN.labels(name).set(0)
 
     @property
     def state(self) -> str:
@@ -208,7 +210,7 @@ class PartnerClient:
             raise refused
         started = time.perf_counter()
         outcome = "ok"
-        with tracer.start_as_current_span(f"{name} {method}") as span:
+        with start_span("wayline.connectors", f"{name} {method}") as span:
             span.set_attribute("wayline.partner", name)
             span.set_attribute("wayline.attempt", attempt)
             try:
@@ -233,6 +235,7 @@ class PartnerClient:
                 raise PartnerError(name, "unreachable", type(error).__name__) from None
             finally:
                 elapsed = time.perf_counter() - started
+                span.set_attribute("wayline.outcome", outcome)
                 CALLS.labels(name, outcome).inc()
                 DURATION.labels(name).observe(elapsed)
                 log.info(

@@ -68,12 +68,6 @@ class FraudHistory(Shape):
     risk_marker: str | None = None
 
 
-class Payout(Shape):
-    payout_id: str
-    status: str
-    amount_pence: int
-
-
 class PayeeCheck(Shape):
     result: Literal["match", "close_match", "no_match"]
     name: str | None = None
@@ -133,17 +127,6 @@ class Partners:
         return self.client("payment_provider").post(
             "/confirmation-of-payee", PayeeCheck, body, repeatable=True
         )
-
-    def payout(
-        self, key: str, amount_pence: int, account: dict[str, str], reference: str
-    ) -> Payout:
-        body = {
-            "amount_pence": amount_pence,
-            "currency": "GBP",
-            "account": account,
-            "reference": reference,
-        }
-        return self.client("payment_provider").post("/payouts", Payout, body, idempotency_key=key)
 
     def send_message(
         self, key: str, channel: str, to: str, body: str, subject: str | None = None

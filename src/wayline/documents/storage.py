@@ -51,10 +51,12 @@ class LocalStorage:
 
     def put(self, key: str, stream: IO[bytes]) -> Stored:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Private: folders 0700 and files 0600, whatever the process's umask.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
         partial = path.with_suffix(".partial")
-        with open(partial, "wb") as out:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
             while chunk := stream.read(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)

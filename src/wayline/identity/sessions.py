@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from wayline.config import Settings
+from wayline.identity.principal import Kind, Principal
+from wayline.identity.roles import Role
 from wayline.runtime.clock import Clock
 from wayline.store import Store
 from wayline.store import sessions as session_store
@@ -35,8 +37,12 @@ class Session:
     """A live session: its stored id (the token's hash) and who signed in."""
 
     id: str
-    subject: str
+    principal: Principal
     expires_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.principal.subject
 
 
 @dataclass(frozen=True)
@@ -96,25 +102,35 @@ class SessionService:
         self._clock = clock
         self.policy = policy
 
-    def start(self, subject: str, replacing: str | None = None) -> StartedSession:
-        """A new session for `subject`. The session named by `replacing` (the cookie the
-        browser had) ends in the same transaction: signing in never reuses a session id."""
+    def now(self) -> datetime:
+        """The service's clock: sign-ins stamp their proof with it."""
+        return self._clock.now()
+
+    def start(self, principal: Principal, replacing: str | None = None) -> StartedSession:
+        """A new session for `principal`. The session named by `replacing` (the cookie the
+        browser had) ends in the same transaction: signing in, and stepping up, never reuse a
+        session id."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = self._clock.now()
         row = SessionRow(
             id=stored_id(token) or "",
-            subject=subject,
+            subject=principal.subject,
             created_at=now,
             last_seen_at=now,
             expires_at=now + self.policy.lifetime,
             revoked_at=None,
+            kind=principal.kind.value,
+            roles=tuple(sorted(role.value for role in principal.roles)),
+            assurance=principal.assurance,
+            authenticated_at=principal.authenticated_at,
+            issuer=principal.issuer,
         )
         old = stored_id(replacing)
         with self._store.write() as connection:
             if old is not None:
                 session_store.revoke_session(connection, old, now)
             session_store.insert_session(connection, row)
-        return StartedSession(token, Session(row.id, subject, row.expires_at))
+        return StartedSession(token, Session(row.id, principal, row.expires_at))
 
     def resolve(self, token: str | None) -> Session | None:
         """The live session a token names, or None (unknown, revoked, expired or idle).
@@ -132,7 +148,7 @@ class SessionService:
                 session_store.touch_session(
                     connection, session_id, now, seen_before=now - self.policy.touch_every
                 )
-        return Session(row.id, row.subject, row.expires_at)
+        return Session(row.id, _principal(row), row.expires_at)
 
     def end(self, token: str | None) -> bool:
         """Sign-out: the session a token names ends now. True when it was live until now."""
@@ -151,3 +167,17 @@ class SessionService:
         """Forget sessions past their absolute deadline (they can never be used again)."""
         with self._store.write() as connection:
             return session_store.delete_expired(connection, self._clock.now())
+
+
+def _principal(row: SessionRow) -> Principal:
+    """The principal a stored session speaks for. Role names the code no longer knows are
+    dropped (a role removed from Wayline grants nothing to sessions that still name it)."""
+    known = {role.value: role for role in Role}
+    return Principal(
+        subject=row.subject,
+        kind=Kind(row.kind),
+        roles=frozenset(known[name] for name in row.roles if name in known),
+        assurance=row.assurance,
+        authenticated_at=row.authenticated_at or row.created_at,
+        issuer=row.issuer,
+    )

@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from wayline.journeys.currencies import prefix
+
 IBAN_GROUP = 4  # IBANs are written in groups of four characters (ISO 13616)
 
 
@@ -23,6 +25,7 @@ class Shown:
 
     labels: Mapping[str, str] = field(default_factory=dict)
     filenames: Mapping[str, str] = field(default_factory=dict)
+    currency: str = "GBP"  # a money field's; versions stored before currencies were pounds
 
 
 def as_typed(value: Any, shown: Shown) -> str:
@@ -47,14 +50,14 @@ def day(value: Any, shown: Shown) -> str:
     return long_date(str(value))
 
 
-def pounds(value: Any, shown: Shown) -> str:
-    """An amount in pounds: 1234.50 reads £1,234.50."""
-    return f"£{Decimal(value):,.2f}"
+def money(value: Any, shown: Shown) -> str:
+    """An amount in its currency: 1234.50 in GBP reads £1,234.50, in CHF CHF 1,234.50."""
+    return f"{prefix(shown.currency)}{Decimal(value):,.2f}"
 
 
 def option_labels(value: Any, shown: Shown) -> str:
     """The label of each chosen option, or the value itself where none is known (a choice
-    typed in while its options' source was down)."""
+    typed in while its options' source was down or offered none)."""
     values = value if isinstance(value, list) else [value]
     return ", ".join(shown.labels.get(v, v) for v in values)
 

@@ -25,6 +25,8 @@ CUSTOMER = "customer"
 STAFF = "staff"
 CHECK_COMPLETED = "check.completed"
 DECISION_MADE = "decision.made"
+# The workbench's events (case.opened, case.claimed, ...): how staff work a case is theirs.
+STAFF_EVENTS = "case."
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,14 @@ class Disclosure:
         }
 
     def events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The journey's events as the customer sees them: staff checks' results left out,
-        and decisions with only the reasons the customer may read."""
+        """The journey's events as the customer sees them: staff checks' results and the
+        workbench's case events left out, and decisions with only the reasons the customer
+        may read."""
         shown = []
         for event in events:
             data = event.get("data") or {}
+            if str(event.get("type", "")).startswith(STAFF_EVENTS):
+                continue
             if event.get("type") == CHECK_COMPLETED and data.get("check") not in self.shown_checks:
                 continue
             if event.get("type") == DECISION_MADE and "reasons" in data:
@@ -101,6 +106,12 @@ def _declared(journey: Journey) -> list[tuple[str, str]]:
             for reason in outcome.reasons
         ]
         declared.append((definition.decision.otherwise_reason, CUSTOMER))
+    if definition.review is not None:
+        # A handler's decision tells the customer the reason's `tell`, never its label.
+        review = definition.review
+        declared += [
+            (reason.tell, CUSTOMER) for reason in review.approve_reasons + review.decline_reasons
+        ]
     return declared
 
 

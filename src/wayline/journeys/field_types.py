@@ -107,7 +107,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldKind] = MappingProxyType(
             parsers.number, "number_input", frozenset({"integer", "min", "max"})
         ),
         FieldType.MONEY: FieldKind(
-            parsers.money, "money_input", frozenset({"min", "max"}), words=answer_text.pounds
+            parsers.money, "money_input", frozenset({"min", "max"}), words=answer_text.money
         ),
         FieldType.DATE: FieldKind(
             parsers.iso_date,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from wayline.journeys import engine
+from wayline.journeys.computed import shown
 from wayline.journeys.disclosure import Disclosure
 from wayline.journeys.engine import (
     DataNeed,
@@ -81,6 +82,14 @@ def check_needs(
         if (stale or (refetch_failed and failed)) and need not in needs:
             needs.append(need)  # once, however many checks read the source
     return needs
+
+
+def check_params(
+    journey: Journey, state: JourneyState, check: Check, now: datetime
+) -> dict[str, Any]:
+    """A check's parameters worked out over the journey as it is (None where one cannot be)."""
+    scope = engine.context(journey, state, state.answers, now)
+    return {name: _value(expression, scope) for name, expression in check.params.items()}
 
 
 def run_checks(
@@ -161,7 +170,8 @@ def after_step(journey: Journey, submitted: Transition, step: str, now: datetime
                 data={"outcome": ended.outcome, "reasons": [ended.reason]},
             )
         )
-        effects = effects + engine.effects_for(journey, state, "decided", now)
+        state, decided = engine.queue(journey, state, "decided", now)
+        effects = effects + decided
     return Transition(state, (*submitted.events, *events), effects)
 
 
@@ -192,7 +202,7 @@ def complete_checks(journey: Journey, state: JourneyState, now: datetime) -> Tra
     events.append(
         Event(engine.EventType.DECISION_MADE, now, data={"outcome": outcome, "reasons": reasons})
     )
-    effects = engine.effects_for(journey, state, "decided", now)
+    state, effects = engine.queue(journey, state, "decided", now)
     return Transition(state, tuple(events), effects)
 
 
@@ -228,7 +238,8 @@ def record_payment(
     }
     state = replace(state, payments=payments, updated_at=now)
     event = Event(PAYMENT_SENT, now, data={"payout_id": payout_id})
-    return Transition(state, (event,), engine.effects_for(journey, state, "paid", now))
+    state, effects = engine.queue(journey, state, "paid", now)
+    return Transition(state, (event,), effects)
 
 
 def record_notification(
@@ -251,7 +262,7 @@ def deadline_passed(
 ) -> Transition:
     """A deadline's timer fired: if what was owed (`owed_key`) is not done, record the breach
     once (the worker escalates it)."""
-    if kind == "payout" and owed_key in state.payments:
+    if owed_key in state.payments or state.recorded.get(owed_key) == "done":
         return Transition(state)
     if key in state.recorded:
         return Transition(state)
@@ -264,34 +275,14 @@ def breached(state: JourneyState, key: str) -> bool:
     return state.recorded.get(key) == "breached"
 
 
-def payout_amount(state: JourneyState, amount_field: str) -> int:
-    """Pounds as the customer gave them, in pence (money is never a float)."""
-    return int(Decimal(str(state.answers[amount_field])) * 100)
-
-
-def payout_account(state: JourneyState, params: dict[str, Any]) -> dict[str, str]:
-    """The account the customer chose: one of theirs with us, or the one they typed."""
-    choice = state.answers.get(params.get("choice_field", "payout_account"))
-    accounts = (state.data.get("customer", {}).get("value") or {}).get("accounts", [])
-    for account in accounts:
-        if account["id"] == choice:
-            name = (state.data["customer"]["value"] or {}).get("name", "")
-            return {
-                "name": name,
-                "sort_code": account["sort_code"],
-                "account_number": account["account_number"],
-            }
-    return {
-        "name": state.answers["account_holder"],
-        "sort_code": state.answers["sort_code"],
-        "account_number": state.answers["account_number"],
-    }
-
-
 class _Placeholders(string.Formatter):
-    """Only {name} placeholders: no attribute or index access into anything."""
+    """Only {name} and {computed.NAME} placeholders: no attribute or index access into
+    anything (a computed value is looked up by name among the words made for it)."""
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        prefix, _, name = field_name.partition(".")
+        if prefix == "computed" and name.isidentifier():
+            return kwargs.get("computed", {}).get(name, ""), field_name
         if not field_name.isidentifier():
             raise KeyError(field_name)
         return kwargs.get(field_name, ""), field_name
@@ -302,50 +293,76 @@ def render_notification(
     state: JourneyState,
     template: str,
     status_url: str,
+    now: datetime,
     latest: Journey | None = None,
 ) -> list[dict[str, str]]:
-    """The messages a template makes for this customer: email and SMS where it has them.
-    `latest`, the journey type's current version, can only hide more reasons."""
+    """The messages a template makes for the definition's recipient: email and SMS where it
+    has them. `latest`, the journey type's current version, can only hide more reasons."""
     spec = journey.definition.notifications.get(template)
     if spec is None:
         raise LookupError(f"no notification template '{template}'")
-    customer = state.data.get("customer", {}).get("value") or {}
+    recipient = journey.definition.recipient
+    if recipient is None:
+        raise LookupError(f"{journey.name} declares no recipient for its notifications")
+    scope = engine.context(journey, state, state.answers, now)
+    email = _value(recipient.email, scope) if recipient.email else None
+    mobile = _value(recipient.sms, scope) if recipient.sms else None
     # Messages go to the customer: only the reasons they may read (never fraud or risk).
     outcome = Disclosure.of(journey, latest).outcome(state.outcome) or {}
     payments = list(state.payments.values())
     values = {
-        "name": customer.get("name", "customer"),
+        "name": str(_value(recipient.name, scope) or "customer"),
         "reference": state.reference or "",
         "title": journey.title,
         "outcome": str(outcome.get("outcome", "")).replace("_", " "),
         "reasons": "; ".join(outcome.get("reasons", [])),
         "amount": f"£{Decimal(payments[-1]['amount']):,.2f}" if payments else "",
         "status_url": status_url,
+        "computed": {
+            name: shown(spec.type, state.computed.get(name), spec.currency)
+            for name, spec in journey.definition.computed.items()
+        },
     }
     formatter = _Placeholders()
     messages = []
-    if spec.email and customer.get("email"):
+    if spec.email and isinstance(email, str) and email:
         messages.append(
             {
                 "channel": "email",
-                "to": customer["email"],
+                "to": email,
                 "subject": formatter.vformat(spec.email.subject or journey.title, (), values),
                 "body": formatter.vformat(spec.email.body, (), values),
             }
         )
-    if spec.sms and customer.get("mobile"):
+    if spec.sms and isinstance(mobile, str) and mobile:
         messages.append(
             {
                 "channel": "sms",
-                "to": customer["mobile"],
+                "to": mobile,
                 "body": formatter.vformat(spec.sms, (), values),
             }
         )
     return messages
 
 
+def recipient_unknown(journey: Journey, state: JourneyState) -> bool:
+    """Whether the source that knows the recipient could not answer when it was asked, or
+    was never asked (no step reads it: the recipient is all the journey wants of it)."""
+    recipient = journey.definition.recipient
+    source = recipient.source if recipient else None
+    return bool(source and (source not in state.data or state.data[source].get("error")))
+
+
+def recipient_needs(journey: Journey, state: JourneyState, now: datetime) -> list[DataNeed]:
+    """The recipient's source asked again, when it could not answer before."""
+    recipient = journey.definition.recipient
+    if recipient is None or recipient.source is None or not recipient_unknown(journey, state):
+        return []
+    return [DataNeed(recipient.source, {})]
+
+
 def _value(expression: str, scope: dict[str, Any]) -> Any:
     try:
         return evaluate(expression, scope)
-    except (KeyError, TypeError, ValueError, RuntimeError):
+    except (LookupError, TypeError, ValueError, RuntimeError):
         return None

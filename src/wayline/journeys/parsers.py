@@ -255,11 +255,12 @@ def sort_code(question: Question, raw: Any, given: Given) -> str:
 
 
 def account_number(question: Question, raw: Any, given: Given) -> str:
-    """Eight digits, spaces ignored."""
+    """Eight digits, spaces ignored; six or seven are padded with leading zeros to eight, as
+    UK banks do with their shorter account numbers."""
     digits = re.sub(r"\s+", "", _typed(question, raw))
-    if not re.fullmatch(r"[0-9]{8}", digits):
+    if not re.fullmatch(r"[0-9]{6,8}", digits):
         raise _invalid(question, "Enter a valid account number, like 00733445")
-    return digits
+    return digits.rjust(8, "0")
 
 
 def iban(question: Question, raw: Any, given: Given) -> str:

@@ -21,6 +21,8 @@ import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor
 
+from wayline.observability.tracing import ids_of_current_span
+
 FORBIDDEN_KEYS = {"answers", "value", "values", "body", "password", "email", "name", "drafts"}
 _FRAMES = ExceptionDictTransformer(show_locals=False, use_rich=False)
 
@@ -29,6 +31,13 @@ def drop_values(_logger: Any, _method: str, event: EventDict) -> EventDict:
     """Replace the value of every key that could carry what a customer typed."""
     for key in FORBIDDEN_KEYS & event.keys():
         event[key] = "[redacted]"
+    return event
+
+
+def trace_ids(_logger: Any, _method: str, event: EventDict) -> EventDict:
+    """Add `trace_id` and `span_id` while a span is recording (an exporter is configured), so
+    a log line leads to its trace and a trace to its lines."""
+    event.update(ids_of_current_span())
     return event
 
 
@@ -69,6 +78,7 @@ def _shared_processors() -> list[Processor]:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        trace_ids,
         drop_values,
     ]
 

@@ -19,6 +19,13 @@ class Catalog:
     def get(self, name: str) -> Journey | None:
         return self.current.get(name)
 
+    def deploy(self, journey: Journey) -> None:
+        """Make `journey` the version new journeys of its name start on (hot reload). Journeys
+        in flight keep theirs: every version stays reachable by `version`. Save it in the
+        store first, so that other processes find it too."""
+        self._versions[(journey.name, journey.version)] = journey
+        self.current = {**self.current, journey.name: journey}
+
     def version(self, connection: Connection, name: str, version: str) -> Journey:
         """The definition a journey started on, even after a newer one was deployed."""
         key = (name, version)

@@ -19,10 +19,13 @@ from typing import Any
 import structlog
 from prometheus_client import Counter
 
+from wayline.connectors.http import PartnerError
+from wayline.connectors.operations import Operations, Refusal, RequestInvalid
 from wayline.connectors.partners import Partners
-from wayline.journeys import engine, follow_up
+from wayline.journeys import calls, engine, follow_up
 from wayline.journeys.engine import DataNeed, Event, JourneyState, Transition
 from wayline.journeys.loader import Journey
+from wayline.journeys.schema import Effect as EffectSpec
 from wayline.runtime import photos
 from wayline.runtime.commands import SystemCommands
 from wayline.runtime.worker import Effect, Handler
@@ -33,7 +36,6 @@ DEADLINE_BREACHES = Counter(
     "Deadlines the organisation missed, by journey and kind.",
     ["journey", "kind"],
 )
-BOOKING_MADE = "booking.made"
 
 _registry: dict[str, str] = {}  # kind → the EffectHandlers method that runs it
 
@@ -59,9 +61,11 @@ class EffectHandlers:
         *,
         public_url: str,
         operations_email: str,
+        operations: Operations | None = None,
     ):
         self.system = system
         self.partners = partners
+        self.operations = operations or Operations({})
         self.public_url = public_url.rstrip("/")
         self.operations_email = operations_email
 
@@ -78,12 +82,16 @@ class EffectHandlers:
         """Fetch what the submitted journey's checks need, then check and decide. Until the
         effect's final run (its last attempt, or once it reached the maximum age) a partner
         that cannot answer means "try again later"; on the final run each check is recorded
-        as unavailable, so no claim waits for ever (the decision refers it)."""
+        as unavailable, so no journey waits for ever (the decision refers it)."""
 
         journey, state = self._current(effect.journey_id)
         assessed = None
-        if any(check.source == photos.SOURCE for check in journey.definition.checks):
-            assessed = photos.assess(self.system.uow, self.partners, state)
+        photo_check = next(
+            (check for check in journey.definition.checks if check.source == photos.SOURCE), None
+        )
+        if photo_check is not None:
+            params = follow_up.check_params(journey, state, photo_check, self.system.now())
+            assessed = photos.assess(self.system.uow, self.partners, state, params)
 
         def needs(journey: Journey, state: JourneyState, now: datetime) -> list[DataNeed]:
             wanted = follow_up.check_needs(
@@ -100,26 +108,37 @@ class EffectHandlers:
 
     @handles("notify")
     def notify(self, effect: Effect) -> None:
+        """A template rendered for the definition's recipient and sent through the operation
+        it names (notification_provider.send_message), one message per channel, each under
+        its own key."""
         template = effect.params["template"]
         journey, state = self._current(effect.journey_id)
-        if _contact_unknown(state):
-            # The customer's record could not be fetched when the journey started: fetch it
+        if follow_up.recipient_unknown(journey, state):
+            # The recipient's record could not be fetched when the journey started: fetch it
             # now, so a message is never dropped because a partner was down then (until it
             # answers, the effect is retried, and dead-lettered with the reason at the end).
-            self.system.apply(effect.journey_id, _unchanged, _customer_again, strict=True)
+            self.system.apply(effect.journey_id, _unchanged, follow_up.recipient_needs, strict=True)
             journey, state = self._current(effect.journey_id)
         url = f"{self.public_url}/journeys/{state.id}/status"
+        recipient = journey.definition.recipient
+        assert recipient is not None  # the loader refuses a notify effect without one
+        partner, operation = recipient.send_with.split(".", 1)
         sent = []
         latest = self.system.catalog.get(journey.name)
-        for message in follow_up.render_notification(journey, state, template, url, latest):
-            reply = self.partners.send_message(
+        messages = follow_up.render_notification(
+            journey, state, template, url, self.system.now(), latest
+        )
+        for message in messages:
+            reply = self.operations.call(
+                self.partners.client(partner),
+                operation,
+                message,
                 f"{effect.key}:{message['channel']}",
-                message["channel"],
-                message["to"],
-                message["body"],
-                message.get("subject"),
             )
-            sent.append((message["channel"], reply.message_id))
+            if isinstance(reply, Refusal):
+                log.error("notify.refused", journey_id=effect.journey_id, outcome=reply.outcome)
+                continue
+            sent.append((message["channel"], str(reply.get("message_id", ""))))
 
         def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
             events: list[Event] = []
@@ -133,42 +152,55 @@ class EffectHandlers:
         if sent:
             self.system.apply(effect.journey_id, command)
 
-    @handles("payout")
-    def payout(self, effect: Effect) -> None:
+    @handles(calls.CALL)
+    def call(self, effect: Effect) -> None:
+        """A declared partner operation (`call:` in the definition): its request worked out
+        from the journey as it is now, sent under the effect's idempotency key, and the
+        result kept as effects.NAME. A partner that cannot answer is retried (the same key:
+        it takes effect once); on the effect's final run it is recorded as failed. A refusal
+        the operation declares is final. A request that does not fit the operation is our
+        mistake: it is never sent and is recorded as failed at once."""
         journey, state = self._current(effect.journey_id)
-        if effect.key in state.payments:
+        if calls.already(state, effect.key):
+            return  # a retry after the answer was recorded (a crash between them)
+        spec = calls.declared(journey, str(effect.params["effect"]))
+        partner, operation = str(spec.call).split(".", 1)
+        try:
+            request = calls.request_for(journey, state, spec, self.system.now())
+            answer = self.operations.call(
+                self.partners.client(partner),
+                operation,
+                request,
+                str(effect.params.get("idempotency_key") or effect.key),
+            )
+        except (calls.RequestUnavailable, RequestInvalid) as wrong:
+            log.error("call.request_invalid", journey_id=effect.journey_id, detail=str(wrong))
+            self._record(effect, spec, calls.FAILED)
             return
-        amount = follow_up.payout_amount(
-            state, effect.params.get("amount_field", "estimate_amount")
-        )
-        account = follow_up.payout_account(state, effect.params)
-        payout = self.partners.payout(effect.key, amount, account, state.reference or state.id)
+        except PartnerError:
+            if effect.final:
+                self._record(effect, spec, calls.FAILED)
+            raise
+        if isinstance(answer, Refusal):
+            self._record(effect, spec, calls.REFUSED, outcome=answer.outcome)
+        else:
+            self._record(effect, spec, calls.DONE, response=answer)
 
+    def _record(
+        self,
+        effect: Effect,
+        spec: EffectSpec,
+        status: str,
+        response: dict[str, Any] | None = None,
+        outcome: str | None = None,
+    ) -> None:
         def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
-            return follow_up.record_payment(
-                journey, state, effect.key, payout.payout_id, f"{amount / 100:.2f}", now
+            return calls.record_result(
+                journey, state, spec, effect.key, status, now, response, outcome
             )
 
         self.system.apply(effect.journey_id, command)
-        log.info("payment.sent", journey_id=effect.journey_id, payout_id=payout.payout_id)
-
-    @handles("book_repairer")
-    def book_repairer(self, effect: Effect) -> None:
-        journey, state = self._current(effect.journey_id)
-        body = {
-            "repairer_id": state.answers["repairer_id"],
-            "reference": state.reference,
-            "registration": _registration(state),
-        }
-        booking: dict[str, Any] = self.partners.client("repairer_network").post(
-            "/bookings", dict, body, idempotency_key=effect.key
-        )
-
-        def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
-            event = Event(BOOKING_MADE, now, data={"booking_id": booking["booking_id"]})
-            return Transition(state, (event,))
-
-        self.system.apply(effect.journey_id, command)
+        log.info("call.recorded", journey_id=effect.journey_id, call=spec.call, status=status)
 
     @handles("deadline")
     def deadline(self, effect: Effect) -> None:
@@ -208,28 +240,9 @@ class EffectHandlers:
             )
 
 
-CUSTOMER_SOURCE = "customer"  # where notifications find the customer's email and mobile
-
-
-def _contact_unknown(state: JourneyState) -> bool:
-    return bool(state.data.get(CUSTOMER_SOURCE, {}).get("error"))
-
-
-def _customer_again(journey: Journey, state: JourneyState, now: datetime) -> list[DataNeed]:
-    return [DataNeed(CUSTOMER_SOURCE, {})] if _contact_unknown(state) else []
-
-
 def _unchanged(journey: Journey, state: JourneyState, now: datetime) -> Transition:
     """No command: the journey as it is, with the data just fetched recorded."""
     return Transition(state)
-
-
-def _registration(state: JourneyState) -> str:
-    policies = (state.data.get("policies", {}).get("value") or {}).get("policies", [])
-    for policy in policies:
-        if policy.get("policy_number") == state.answers.get("policy_number"):
-            return str(policy.get("registration", ""))
-    return ""
 
 
 KINDS: frozenset[str] = frozenset(_registry)

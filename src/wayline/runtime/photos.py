@@ -1,9 +1,13 @@
 """Assessing a submitted claim's photos: the fraud signals of each, kept with the document,
 and their summary for the checks and the decision.
 
-The shell around the pure `documents.signals`: it locates the incident postcode with the
-geocoder first (a partner: outside any transaction), then, in one transaction, reads the
+The shell around the pure `documents.signals`: it locates the postcode where it happened with
+the geocoder first (a partner: outside any transaction), then, in one transaction, reads the
 photos' evidence and the similar photos in the reuse index and keeps each photo's signals.
+
+What the signals are judged against comes from the check's `params` in the definition (this
+module knows no journey's fields): `event_date` (when it happened), `event_postcode` (where)
+and `cover_start` (when the cover began), each a CEL expression over answers and data.
 """
 
 from __future__ import annotations
@@ -26,15 +30,22 @@ log = structlog.get_logger("wayline.photos")
 SOURCE = "photo_signals"
 
 
-def assess(uow: UnitOfWork, partners: Partners | None, state: JourneyState) -> dict[str, Any]:
+EVENT_DATE, EVENT_POSTCODE, COVER_START = "event_date", "event_postcode", "cover_start"
+PARAMS = frozenset({EVENT_DATE, EVENT_POSTCODE, COVER_START})  # what the check may give
+
+
+def assess(
+    uow: UnitOfWork, partners: Partners | None, state: JourneyState, params: dict[str, Any]
+) -> dict[str, Any]:
     """Signals for every accepted image the journey's answers name; stored on each document.
-    The summary is what the `photo_signals` check reads as data.photo_signals."""
+    The summary is what the `photo_signals` check reads as data.photo_signals. `params` are
+    the check's parameters, worked out (a missing one makes its signal unknown, never a pass)."""
     facts = photo_signals.ClaimFacts(
         customer_id=state.customer_id,
         journey_id=state.id,
-        policy_start=_policy_start(state),
-        incident_date=_date(state.answers.get("incident_date")),
-        incident_point=_locate(partners, state.answers.get("incident_postcode")),
+        policy_start=_date(params.get(COVER_START)),
+        incident_date=_date(params.get(EVENT_DATE)),
+        incident_point=_locate(partners, params.get(EVENT_POSTCODE)),
     )
     named = {d for value in state.answers.values() if isinstance(value, list) for d in value}
     found: dict[str, list[dict[str, str]]] = {}
@@ -77,14 +88,6 @@ def _similar(connection: Connection, phash: str | None, document_id: str) -> lis
         for m in found
         if similarity.comparable(evidence.get(m.document_id) or {})
     ]
-
-
-def _policy_start(state: JourneyState) -> date | None:
-    policies = (state.data.get("policies", {}).get("value") or {}).get("policies", [])
-    for policy in policies:
-        if policy.get("policy_number") == state.answers.get("policy_number"):
-            return _date(policy.get("start"))
-    return None
 
 
 def _locate(partners: Partners | None, postcode: Any) -> tuple[float, float] | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wayline.journeys import engine, follow_up
+from wayline.journeys import content, engine, follow_up, groups
+from wayline.journeys.computed import in_words
 from wayline.journeys.disclosure import Disclosure
 from wayline.journeys.engine import CHECK_ANSWERS, JourneyState
 from wayline.journeys.expressions import holds
@@ -53,6 +54,18 @@ def present(
         "submitted_at": state.submitted_at.isoformat() if state.submitted_at else None,
         "checks": told.check_results(state.checks),
         "outcome": told.outcome(state.outcome),
+        "effects": present_effects(state),
+        # Worked out afresh on each read: a page reloaded shows what partner calls gave since.
+        "progress": content.shown(
+            list(journey.definition.progress),
+            engine.context(journey, state, state.answers, now),
+            in_words(journey.definition.computed, state.computed),
+        )
+        if state.submitted_at
+        else [],
+        "computed": present_computed(journey, state, list(journey.definition.computed)),
+        "ended": _ended(state),
+        "may_withdraw": state.status not in engine.ENDED and engine.may_withdraw(journey, state),
     }
     if events is not None:
         view["events"] = [
@@ -60,6 +73,72 @@ def present(
             for e in told.events(events)
         ]
     return view
+
+
+def present_effects(state: JourneyState) -> dict[str, dict[str, Any]]:
+    """Where each partner call stands (pending, done, refused, failed, or cancelled by the
+    customer while it was held), when, and a refusal's outcome: what a client polls to "check
+    again". The partner's answer itself stays with the journey, for content and later
+    requests to read."""
+    return {
+        name: {key: result[key] for key in ("status", "at", "outcome") if key in result}
+        for name, result in state.effects.items()
+    }
+
+
+def present_computed(
+    journey: Journey, state: JourneyState, names: list[str]
+) -> list[dict[str, Any]]:
+    """Computed values by name, each with its label, type, currency and explanation; the
+    value is None until it can be worked out."""
+    shown = []
+    for name in names:
+        spec = journey.definition.computed.get(name)
+        if spec is None:
+            continue
+        entry: dict[str, Any] = {
+            "name": name,
+            "label": spec.label,
+            "type": spec.type,
+            "value": state.computed.get(name),
+        }
+        if spec.currency:
+            entry["currency"] = spec.currency
+        if spec.explanation:
+            entry["explanation"] = spec.explanation
+        shown.append(entry)
+    return shown
+
+
+def _ended(state: JourneyState) -> dict[str, Any] | None:
+    """How the journey ended, without staff's own words (their reason is for staff)."""
+    if state.ended is None:
+        return None
+    return {key: state.ended[key] for key in ("status", "at", "by") if key in state.ended}
+
+
+def present_holds(
+    journey: Journey, state: JourneyState, held: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The journey's held effects as the customer sees them (runtime work such as deadline
+    timers is not theirs to see): what waits, until when, whether they may cancel it."""
+    shown = []
+    for row in held:
+        effect = engine.held_effect(journey, state, row["key"])
+        if effect is None:
+            continue
+        waiting = row["status"] == "pending"
+        shown.append(
+            {
+                "key": row["key"],
+                "kind": row["kind"],
+                "title": effect.title,
+                "until": row["until"].isoformat(),
+                "status": "held" if waiting else "cancelled",
+                "cancellable": waiting and effect.cancellable,
+            }
+        )
+    return shown
 
 
 def step_warnings(journey: Journey, state: JourneyState, step: str) -> list[str]:
@@ -117,12 +196,52 @@ def present_step(journey: Journey, state: JourneyState, name: str, now: datetime
     scope = engine.condition_scope(
         engine.context(journey, state, {**state.answers, **values}, now), conditions
     )
-    return {
+    body: dict[str, Any] = {
         "name": step.name,
         "title": step.title,
         "hint": step.hint,
+        # Blocks read the journey as it is, partner calls' results included ("check again").
+        "content": content.shown(
+            list(step.content),
+            engine.context(journey, state, state.answers, now),
+            in_words(journey.definition.computed, state.computed),
+        ),
+        "show": present_computed(journey, state, step.show),
         "fields": [
             present_field(journey, state, step, spec, values, scope) for spec in step.fields
+        ],
+    }
+    if step.group is not None:
+        body["group"] = present_group(journey, state, step, now)
+    return body
+
+
+def present_group(
+    journey: Journey, state: JourneyState, step: StepSpec, now: datetime
+) -> dict[str, Any]:
+    """A repeating group's summary: its bounds, and each item with its number (from 1, as
+    the item routes take it), label, answers and whether it passes its fields' rules. The
+    fields each item is asked are the step's `fields`."""
+    group = step.group
+    assert group is not None
+    items = groups.items_of(state.answers, group)
+    return {
+        "name": group.name,
+        "min": group.min,
+        "max": group.max,
+        "title": groups.summary_title(group, len(items)),
+        "add_another": group.add_another,
+        "can_add": group.for_each is None and len(items) < group.max,
+        "can_remove": group.for_each is None,
+        "for_each": group.for_each,
+        "items": [
+            {
+                "number": number,
+                "label": engine.item_label(journey, state, step, item),
+                "answers": groups.item_fields(item),
+                "complete": engine.item_complete(journey, state, step, item, now),
+            }
+            for number, item in enumerate(items, 1)
         ],
     }
 
@@ -144,15 +263,19 @@ def present_field(
         "applies": holds(spec.when, scope),
         "value": values.get(spec.name),
     }
-    if engine.typed_in(state, spec) and spec.options_from:
-        # The options' source is down: the customer is told, and types the answer instead.
-        body.update(type="text", hint=spec.options_from.unavailable, unavailable=True)
+    typed_hint = engine.typed_in_hint(state, spec)
+    if typed_hint is not None:
+        # The options' source is down or offers none: the customer is told, and types the
+        # answer instead (`unavailable` says which).
+        body.update(type="text", hint=typed_hint, unavailable=not engine.offered_none(state, spec))
     elif field_type(spec).takes_options:
         body["options"] = [
             o.model_dump(exclude_none=True) for o in engine.options_for(journey, state, spec)
         ]
     if field_type(spec).holds_files:
         body["accept"] = list(spec.accept)
+    if spec.currency is not None:
+        body["currency"] = spec.currency
     if spec.name in state.prefill:
         prefill = state.prefill[spec.name]
         body["prefilled"] = {

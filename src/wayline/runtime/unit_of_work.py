@@ -24,8 +24,9 @@ from datetime import datetime
 import structlog
 
 from wayline.errors import IdempotencyMismatch, NotFound
-from wayline.journeys.engine import JourneyState, Transition
+from wayline.journeys.engine import ENDED, Event, JourneyState, Transition
 from wayline.journeys.loader import Journey
+from wayline.observability import metrics
 from wayline.runtime.catalog import Catalog
 from wayline.store import Connection, StaleRevision, Store, outbox
 from wayline.store import answers as answer_rows
@@ -80,12 +81,18 @@ def never(journey: Journey) -> bool:
     return False
 
 
+# Work that must commit with every journey change it applies to, in the same transaction (the
+# workbench opens a case when a journey is referred: runtime/cases/opening.py).
+AfterWrite = Callable[[Connection, Change], object]  # what it returns is not used
+
+
 class UnitOfWork:
     """Reads and writes of commands and queries, each in one short transaction."""
 
-    def __init__(self, store: Store, catalog: Catalog):
+    def __init__(self, store: Store, catalog: Catalog, after_write: tuple[AfterWrite, ...] = ()):
         self.store = store
         self.catalog = catalog
+        self.after_write = after_write
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -152,29 +159,45 @@ class UnitOfWork:
         Moved when the journey changed since `change.before` was read; DuplicateKey when a
         unique value was taken meanwhile (the Idempotency-Key by a concurrent retry, or a
         reference)."""
-        state = change.transition.state
         with self.store.write() as connection:
-            if change.idempotency is not None:
-                # First: a concurrent request with the same key fails here, before any write.
-                record = KeyRecord(
-                    change.idempotency.fingerprint, change.status_code, state.id, change.revision
-                )
-                key_records.remember(
-                    connection, change.customer_id, change.idempotency.key, record, change.now
-                )
-            if change.before is None:
-                journey_rows.insert_journey(connection, state, change.current_step)
-            else:
-                try:
-                    journey_rows.update_journey(
-                        connection, state, change.before.revision, change.current_step
-                    )
-                except StaleRevision:
-                    raise Moved(state.id) from None
-                answer_rows.sync(connection, change.journey, change.before.state, state)
-            event_log.append(connection, state.id, change.transition.events)
-            outbox.enqueue(connection, state.id, change.transition.effects, change.now)
+            self.write(connection, change)
+        count_end(change)
         return change.revision
+
+    def write(self, connection: Connection, change: Change) -> None:
+        """`commit`, inside a write transaction the caller holds (a case decided and its
+        journey's decision: both or neither)."""
+        state = change.transition.state
+        if change.idempotency is not None:
+            # First: a concurrent request with the same key fails here, before any write.
+            record = KeyRecord(
+                change.idempotency.fingerprint, change.status_code, state.id, change.revision
+            )
+            key_records.remember(
+                connection, change.customer_id, change.idempotency.key, record, change.now
+            )
+        if change.before is None:
+            journey_rows.insert_journey(connection, state, change.current_step)
+        else:
+            try:
+                journey_rows.update_journey(
+                    connection, state, change.before.revision, change.current_step
+                )
+            except StaleRevision:
+                raise Moved(state.id) from None
+            answer_rows.sync(connection, change.journey, change.before.state, state)
+        event_log.append(connection, state.id, change.transition.events)
+        outbox.enqueue(connection, state.id, change.transition.effects, change.now)
+        if change.transition.cancel:
+            outbox.cancel(connection, state.id, change.transition.cancel, change.now)
+        for work in self.after_write:
+            work(connection, change)
+
+    def append_events(self, journey_id: str, events: tuple[Event, ...]) -> None:
+        """Events that change nothing else of the journey (a refused submission), in their
+        own short write transaction; no revision moves."""
+        with self.store.write() as connection:
+            event_log.append(connection, journey_id, events)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -208,3 +231,14 @@ class UnitOfWork:
                 "This Idempotency-Key was already used for a different request"
             )
         return found
+
+
+def count_end(change: Change) -> None:
+    """Metrics, once a change is committed: a journey that has just reached an end (the
+    dashboard's completions, by definition version)."""
+    status = change.transition.state.status
+    if status not in ENDED:
+        return
+    if change.before is not None and change.before.state.status in ENDED:
+        return
+    metrics.JOURNEYS_ENDED.labels(change.journey.name, change.journey.version, str(status)).inc()

@@ -9,6 +9,10 @@ No effect is retried for ever: it is dead-lettered, with the reason, after its l
 or once its first attempt is older than the maximum age (WAYLINE_EFFECT_MAX_AGE). That holds
 for an effect whose partner stays down too, although the attempts an open circuit breaker
 postpones do not count.
+
+Each effect runs in a span, `effect <kind>`, its partner calls inside it. While it runs
+(`run_forever`), the worker refreshes the queue's gauges every few seconds (queue_watch.py): the
+oldest due effect's wait, and the deadlines at risk.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from opentelemetry.trace import StatusCode
 
 from wayline.observability import metrics
+from wayline.observability.tracing import start_span
 from wayline.runtime.clock import Clock
+from wayline.runtime.queue_watch import QueueWatch
 from wayline.store import Store, outbox
 
 log = structlog.get_logger("wayline.worker")
@@ -59,8 +66,10 @@ class Worker:
         batch: int = 20,
         concurrency: int = 1,
         max_age: timedelta | None = None,
+        watch: QueueWatch | None = None,
     ):
         self.store = store
+        self.watch = watch  # the queue's gauges, refreshed while the worker runs
         self.clock = clock
         self.handlers = dict(handlers or {})
         self.max_attempts = max_attempts
@@ -97,6 +106,8 @@ class Worker:
         maybe_due = True
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="effect") as pool:
             while not stop.is_set():
+                if self.watch is not None:
+                    self.watch.maybe_refresh()
                 if wakeup.pending():
                     maybe_due = True
                 free = self.concurrency - len(in_flight)
@@ -151,11 +162,24 @@ class Worker:
         return self.max_age is not None and started is not None and now - started >= self.max_age
 
     def _run(self, effect: Effect) -> None:
-        try:
-            self.handlers[effect.kind](effect)
-        except Exception as error:  # any failure is retried, then dead-lettered
-            self._failed(effect, error)
-            return
+        """Run one effect in a span of its own (`effect <kind>`): its partner calls are the
+        span's children. The span names the kind, the attempt and the journey; an error is
+        recorded by its type only (a partner's message may quote what the customer sent)."""
+        span_name = f"effect {effect.kind}"
+        with start_span("wayline.worker", span_name) as span:
+            span.set_attribute("wayline.effect.kind", effect.kind)
+            span.set_attribute("wayline.effect.attempt", effect.attempts)
+            span.set_attribute("wayline.journey_id", effect.journey_id)
+            try:
+                self.handlers[effect.kind](effect)
+            except Exception as error:  # any failure is retried, then dead-lettered
+                span.set_attribute("error.type", type(error).__name__)
+                span.set_status(StatusCode.ERROR)
+                self._failed(effect, error)
+                return
+            self._done(effect)
+
+    def _done(self, effect: Effect) -> None:
         self._finish(effect.id, status="done", error=None)
         metrics.EFFECTS_RUN.labels(effect.kind, "done").inc()
         log.info("effect.done", journey_id=effect.journey_id, kind=effect.kind)

@@ -1,8 +1,12 @@
 """Partner simulators: real HTTP services serving the demo dataset, with realistic failures.
 
 Policy administration, core banking, the fraud bureau, the repairer network, the payment
-provider and the notification provider, each its own app on its own port. They are part of the
-product: the demo and the reliability tests run on them.
+provider and the notification provider, each its own app on its own port; the partners of the
+newer journeys have a module each (core banking, identity verification, screening, the credit
+bureau, address lookup, the card issuer, the wealth platform, Pension Wise booking; the fraud
+bureau's newer checks and the payment provider's Faster Payments are added to their apps) and
+are listed here too. They are part of the product: the demo and the reliability tests run on
+them.
 """
 
 from __future__ import annotations
@@ -20,10 +24,22 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from wayline.sandbox import dataset
-from wayline.sandbox.faults import FaultInjection, Faults, FaultSettings
+from wayline.sandbox.address_lookup import address_lookup
+from wayline.sandbox.app import partner_app
+from wayline.sandbox.card_issuer import card_issuer
+from wayline.sandbox.core_banking import core_banking
+from wayline.sandbox.credit_bureau import credit_bureau
+from wayline.sandbox.faster_payments import add_payments
+from wayline.sandbox.faults import Faults
+from wayline.sandbox.fraud_checks import add_checks
+from wayline.sandbox.identity_verification import identity_verification
+from wayline.sandbox.pension_wise import pension_wise
+from wayline.sandbox.screening import screening
+from wayline.sandbox.wealth_platform import wealth_platform
 
 Today = Callable[[], date]
 POSTCODE = re.compile(r"^(?P<area>[A-Z]{1,2})[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+REGISTRATION = re.compile(r"[A-Z0-9]{2,7}")  # a UK registration, spaces aside
 
 # Accounts the confirmation-of-payee service knows, across banks (sort code, number) → name.
 PAYEES = {
@@ -35,28 +51,7 @@ PAYEES = {
 
 
 def _base(name: str, faults: Faults) -> FastAPI:
-    app = FastAPI(title=f"Sandbox: {name}", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.faults = faults
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "partner": name}
-
-    @app.get("/_sandbox/faults")
-    def get_faults() -> dict[str, Any]:
-        return {
-            **faults.settings.model_dump(mode="json"),
-            "calls": faults.calls,
-            "failures": faults.failures,
-        }
-
-    @app.put("/_sandbox/faults")
-    def set_faults(settings: FaultSettings) -> dict[str, Any]:
-        faults.update(settings)
-        return faults.settings.model_dump(mode="json")
-
-    app.add_middleware(FaultInjection, faults=faults)
-    return app
+    return partner_app(name, faults)
 
 
 def policy_administration(faults: Faults, today: Today) -> FastAPI:
@@ -71,19 +66,6 @@ def policy_administration(faults: Faults, today: Today) -> FastAPI:
     return app
 
 
-def core_banking(faults: Faults, today: Today) -> FastAPI:
-    app = _base("core banking", faults)
-
-    @app.get("/customers/{customer_id}")
-    def customer(customer_id: str) -> dict[str, Any]:
-        found = dataset.customer(customer_id)
-        if found is None:
-            raise HTTPException(404, "no such customer")
-        return found
-
-    return app
-
-
 def fraud_bureau(faults: Faults, today: Today) -> FastAPI:
     app = _base("fraud bureau", faults)
 
@@ -91,6 +73,7 @@ def fraud_bureau(faults: Faults, today: Today) -> FastAPI:
     def history(customer_id: str) -> dict[str, Any]:
         return {"subject": customer_id, **dataset.fraud_record(customer_id)}
 
+    add_checks(app)
     return app
 
 
@@ -114,6 +97,9 @@ def repairer_network(faults: Faults, today: Today) -> FastAPI:
         with lock:
             if idempotency_key in bookings:
                 return JSONResponse(bookings[idempotency_key])
+            if not REGISTRATION.fullmatch(request.registration.replace(" ", "").upper()):
+                # The network books a car it can identify: a final answer (booking_refused).
+                raise HTTPException(422, "registration is not a UK vehicle registration")
             booking = {
                 "booking_id": f"BK-{len(bookings) + 1:06d}",
                 **request.model_dump(),
@@ -231,6 +217,7 @@ def payment_provider(faults: Faults, today: Today, ledger: PaymentLedger | None 
     def confirmation_of_payee(account: Account) -> dict[str, Any]:
         return confirm_payee(account.name, account.sort_code, account.account_number)
 
+    add_payments(app)
     return app
 
 
@@ -379,4 +366,12 @@ PARTNERS: dict[str, Callable[[Faults, Today], FastAPI]] = {
     "payment_provider": payment_provider,
     "notification_provider": notification_provider,
     "geocoder": geocoder,
+    # The account-opening, card-replacement, payment and investment journeys' partners.
+    "identity_verification": identity_verification,
+    "screening": screening,
+    "credit_bureau": credit_bureau,
+    "address_lookup": address_lookup,
+    "card_issuer": card_issuer,
+    "wealth_platform": wealth_platform,
+    "pension_wise": pension_wise,
 }

@@ -44,10 +44,16 @@ class Sandbox:
     base_port: int | None = None
     faults: dict[str, FaultSettings] = field(default_factory=dict)
     today: Callable[[], date] = _today
+    only: frozenset[str] | None = None  # just these partners (each keeps its port's place)
     partners: dict[str, RunningPartner] = field(default_factory=dict)
 
     def start(self) -> Sandbox:
+        unknown = (self.only or frozenset()) - PARTNERS.keys()
+        if unknown:
+            raise ValueError(f"no such partner: {', '.join(sorted(unknown))}")
         for index, (name, factory) in enumerate(PARTNERS.items()):
+            if self.only is not None and name not in self.only:
+                continue
             faults = Faults()
             faults.update(self.faults.get(name, FaultSettings()))
             app = factory(faults, self.today)

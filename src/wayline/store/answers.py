@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, delete, insert
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from wayline.journeys.engine import JourneyState
 from wayline.journeys.loader import Journey
 from wayline.store import tables
+from wayline.store.codec import codec_of
 from wayline.store.prepared import Prepared
 
 _answer = tables.answers.c
@@ -34,18 +37,44 @@ def sync(
         connection.execute(_DELETE, {"journey_id": after.id, "fields": gone + replaced})
     if not changed:
         return
-    _INSERT.execute_many(
-        connection,
-        [
+    codec = codec_of(connection)
+    rows = []
+    for name in changed:
+        classification = journey.classification_of(name).value
+        value = codec.seal_value(
+            connection,
+            after.customer_id,
+            after.id,
+            field_of(name),
+            classification,
+            after.answers[name],
+        )
+        rows.append(
             {
                 "journey_id": after.id,
                 "field": name,
                 "step": journey.step_of_field[name],
-                "classification": journey.fields[name].classification.value,
-                "value": after.answers[name],
+                "classification": classification,
+                "value": value,
                 "source": after.answer_sources.get(name, {}).get("source", "customer"),
                 "updated_at": after.updated_at,
             }
-            for name in changed
-        ],
-    )
+        )
+    _INSERT.execute_many(connection, rows)
+
+
+def field_of(name: str) -> str:
+    """Where an answer's row value is sealed: bound into its envelope (store/codec.py)."""
+    return f"answers.{name}"
+
+
+def values_of(connection: Connection, journey_id: str) -> dict[str, Any]:
+    """The journey's answers as their rows hold them, opened: by field name."""
+    codec = codec_of(connection)
+    rows = connection.execute(
+        select(_answer.field, _answer.value).where(_answer.journey_id == journey_id)
+    ).all()
+    return {
+        row.field: codec.open_value(connection, journey_id, field_of(row.field), row.value)
+        for row in rows
+    }

@@ -12,6 +12,7 @@ store gives them, to pass back to store functions within one transaction.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from wayline import guards, strict_json
 from wayline.errors import StoreUnavailable
+from wayline.store.codec import CODEC, PLAIN, Codec
 
 __all__ = ["Connection", "DuplicateKey", "StaleRevision", "Store", "make_engine"]
 
@@ -78,7 +80,20 @@ def make_engine(url: str, **options: Any) -> Engine:
     return create_engine(url, **options)
 
 
+def _private_database_file(url: str) -> None:
+    """The database file is its user's alone (0600), however it came to be created: SQLite
+    gives its WAL and shared-memory files the same mode."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return  # SQLite will say it cannot open the file, as it always did
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def _sqlite_engine(url: str, **options: Any) -> Engine:
+    _private_database_file(url)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
 
     @event.listens_for(engine, "connect")
@@ -109,8 +124,11 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
 class Store:
     """Transactions on one database: `write()` and `read()`, each marked open for the guard."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, codec: Codec | None = None):
         self.engine = engine
+        # How classified values are sealed on their way in and opened on their way out
+        # (store/codec.py); every transaction carries it to the store functions it runs.
+        self.codec: Codec = codec or PLAIN
         self.dialect = engine.dialect.name
         # SQLite has one writer at a time. Writers of this process queue on a lock rather than
         # in SQLite's busy handler, which polls by sleeping (up to 100 ms a time) and so leaves
@@ -135,6 +153,7 @@ class Store:
                 self.engine.begin() as connection,
             ):
                 connection.info.pop(EFFECTS_QUEUED, None)
+                connection.info[CODEC] = self.codec
                 yield connection
                 queued = connection.info.pop(EFFECTS_QUEUED, False)
         except IntegrityError as error:
@@ -150,6 +169,7 @@ class Store:
         try:
             with guards.transaction_open(), self.engine.connect() as connection:
                 connection = connection.execution_options(readonly=True)
+                connection.info[CODEC] = self.codec
                 with connection.begin():
                     yield connection
         except OperationalError as error:

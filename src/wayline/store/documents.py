@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from wayline.store import tables
+from wayline.store.codec import codec_of
 from wayline.store.database import aware
 
 ACCEPTED = "accepted"
@@ -46,8 +47,32 @@ def insert_document(
             "reason": document.get("reason"),
             "display_key": document.get("display_key"),
             "display_content_type": document.get("display_content_type"),
-            "evidence": document.get("evidence"),
+            "evidence": _sealed_evidence(connection, journey_id, document),
         },
+    )
+
+
+def _evidence_field(document_id: str) -> str:
+    return f"documents.evidence:{document_id}"
+
+
+def _sealed_evidence(connection: Connection, journey_id: str, document: dict[str, Any]) -> Any:
+    """Evidence is personal (where and when a photo was taken, with what): sealed for the
+    journey's owner (store/codec.py)."""
+    evidence = document.get("evidence")
+    if not evidence:
+        return evidence
+    codec = codec_of(connection)
+    subject = codec.subject_of(connection, journey_id)
+    if subject is None:
+        return evidence  # a plain codec, which seals nothing
+    field = _evidence_field(document["id"])
+    return codec.seal_value(connection, subject, journey_id, field, "personal", evidence)
+
+
+def _opened(connection: Connection, journey_id: str, document_id: str, stored: Any) -> Any:
+    return codec_of(connection).open_value(
+        connection, journey_id, _evidence_field(document_id), stored
     )
 
 
@@ -82,7 +107,8 @@ def record(connection: Connection, journey_id: str, document_id: str) -> dict[st
     ).first()
     if row is None:
         return None
-    return {**row._asdict(), "created_at": aware(row.created_at)}
+    evidence = _opened(connection, journey_id, document_id, row.evidence)
+    return {**row._asdict(), "created_at": aware(row.created_at), "evidence": evidence}
 
 
 def accepted_evidence(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]:
@@ -90,7 +116,7 @@ def accepted_evidence(connection: Connection, journey_id: str) -> dict[str, dict
     rows = connection.execute(
         select(_d.id, _d.evidence).where(_d.journey_id == journey_id, _d.status == ACCEPTED)
     ).all()
-    return {row.id: row.evidence or {} for row in rows}
+    return {row.id: _opened(connection, journey_id, row.id, row.evidence) or {} for row in rows}
 
 
 def evidence_of(connection: Connection, document_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -98,9 +124,9 @@ def evidence_of(connection: Connection, document_ids: list[str]) -> dict[str, di
     if not document_ids:
         return {}
     rows = connection.execute(
-        select(_d.id, _d.evidence).where(_d.id.in_(sorted(set(document_ids))))
+        select(_d.id, _d.journey_id, _d.evidence).where(_d.id.in_(sorted(set(document_ids))))
     ).all()
-    return {row.id: row.evidence or {} for row in rows}
+    return {row.id: _opened(connection, row.journey_id, row.id, row.evidence) or {} for row in rows}
 
 
 def set_signals(connection: Connection, signals: dict[str, list[dict[str, str]]]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from wayline.journeys.engine import JourneyState
 from wayline.store import tables
+from wayline.store.codec import codec_of
 from wayline.store.database import StaleRevision, aware
 from wayline.store.prepared import Prepared
 
@@ -61,7 +62,9 @@ def load(connection: Connection, journey_id: str, customer_id: str) -> StoredJou
     if row is None:
         return None
     state, revision = row
-    return StoredJourney(JourneyState.from_dict(state), revision)
+    return StoredJourney(
+        JourneyState.from_dict(codec_of(connection).open_state(connection, state)), revision
+    )
 
 
 def owner_of(connection: Connection, journey_id: str) -> str | None:
@@ -120,7 +123,7 @@ def insert_journey(connection: Connection, state: JourneyState, current_step: st
             "revision": 1,
             "current_step": current_step,
             "reference": state.reference,
-            "state": state.to_dict(),
+            "state": _stored(connection, state),
             "created_at": state.created_at,
             "updated_at": state.updated_at,
             "submitted_at": state.submitted_at,
@@ -143,7 +146,7 @@ def update_journey(
             "revision": revision + 1,
             "current_step": current_step,
             "reference": state.reference,
-            "state": state.to_dict(),
+            "state": _stored(connection, state),
             "updated_at": state.updated_at,
             "submitted_at": state.submitted_at,
         },
@@ -153,7 +156,26 @@ def update_journey(
     return revision + 1
 
 
+def _stored(connection: Connection, state: JourneyState) -> dict[str, Any]:
+    """The state as the column holds it: classified values sealed (store/codec.py)."""
+    return codec_of(connection).seal_state(connection, state.to_dict())
+
+
 def lock(connection: Connection, journey_id: str) -> None:
     """Hold the journey's row until the transaction ends (PostgreSQL; SQLite's write
     transactions already run one at a time)."""
     connection.execute(_LOCK, {"journey_id": journey_id})
+
+
+def change_owner(
+    connection: Connection, journey_id: str, owner: str, to: str, state: JourneyState
+) -> bool:
+    """Give the journey owned by `owner` to `to`, with `state` (the same state, naming its new
+    owner); False when `owner` no longer owns it. The revision does not move: the journey's
+    content did not change."""
+    result = connection.execute(
+        update(tables.journeys)
+        .where(_journey.id == journey_id, _journey.customer_id == owner)
+        .values(customer_id=to, state=_stored(connection, state))
+    )
+    return result.rowcount == 1

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from wayline.ids import new_id
 from wayline.journeys.engine import EffectRequest
 from wayline.store import tables
+from wayline.store.codec import codec_of
 from wayline.store.database import EFFECTS_QUEUED, Store, aware
 
 NOTIFY_CHANNEL = "wayline_effects"
@@ -108,6 +109,43 @@ _POSTPONE = (
 )
 
 
+# Params that only say what to do (declared in the definition, or made by the engine from
+# its own names and times) stay in clear, so operators can read the queue; any other param
+# may carry what a customer gave (a call's idempotency key is worked out from answers, a
+# payout's details) and is sealed as personal.
+STRUCTURAL = frozenset({"template", "effect", "for", "kind", "due", "schedule", "key"})
+
+
+def params_field(key: str, name: str) -> str:
+    """Where an effect's param is sealed: bound to the effect's own key and the param's name,
+    so that a value copied to another effect or param does not open (store/codec.py)."""
+    return f"effects.params:{key}:{name}"
+
+
+def _sealed_params(
+    connection: Connection, subject: str | None, journey_id: str, effect: EffectRequest
+) -> dict[str, Any]:
+    if subject is None:
+        return effect.params
+    codec = codec_of(connection)
+    return {
+        name: value
+        if name in STRUCTURAL
+        else codec.seal_value(
+            connection, subject, journey_id, params_field(effect.key, name), "personal", value
+        )
+        for name, value in effect.params.items()
+    }
+
+
+def _opened_params(connection: Connection, row: Any) -> dict[str, Any]:
+    codec = codec_of(connection)
+    return {
+        name: codec.open_value(connection, row.journey_id, params_field(row.key, name), value)
+        for name, value in (row.params or {}).items()
+    }
+
+
 def enqueue(
     connection: Connection, journey_id: str, effects: tuple[EffectRequest, ...], now: datetime
 ) -> None:
@@ -115,13 +153,16 @@ def enqueue(
     not queued again."""
     if not effects:
         return
+    # Whose they are is looked up only when some param is to be sealed.
+    sealing = any(name not in STRUCTURAL for effect in effects for name in effect.params)
+    subject = codec_of(connection).subject_of(connection, journey_id) if sealing else None
     rows = [
         {
             "id": new_id(),
             "journey_id": journey_id,
             "kind": effect.kind,
             "key": effect.key,
-            "params": effect.params,
+            "params": _sealed_params(connection, subject, journey_id, effect),
             "status": "pending",
             "attempts": 0,
             "available_at": effect.not_before or now,
@@ -137,6 +178,55 @@ def enqueue(
         connection.info[EFFECTS_QUEUED] = True
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered when this commits
+
+
+class HoldGone(Exception):
+    """A held effect named for cancelling has begun (or ended, or was cancelled before)."""
+
+
+CANCELLED = "cancelled"
+
+
+def cancel(connection: Connection, journey_id: str, keys: tuple[str, ...], now: datetime) -> None:
+    """Cancel held effects in the caller's transaction: each key named (HoldGone when one is
+    no longer waiting: claimed, tried, done or cancelled), or with "*" every effect of the
+    journey still waiting for its time. Only an effect never tried can be cancelled, so a
+    partner never saw it; the worker claims only pending effects, so it never runs after."""
+    waiting = (
+        _effect.journey_id == journey_id,
+        _effect.status == "pending",
+        _effect.attempts == 0,
+    )
+    values = {"status": CANCELLED, "updated_at": now, "last_error": "cancelled"}
+    for key in keys:
+        if key == "*":
+            connection.execute(
+                update(tables.effects).where(*waiting, _effect.available_at > now).values(**values)
+            )
+            continue
+        done = connection.execute(
+            update(tables.effects).where(*waiting, _effect.key == key).values(**values)
+        )
+        if done.rowcount != 1:
+            raise HoldGone(key)
+
+
+def held(connection: Connection, journey_id: str, now: datetime) -> list[dict[str, Any]]:
+    """The journey's effects waiting for their time (and those it cancelled), soonest first:
+    {key, kind, until, status}."""
+    rows = connection.execute(
+        select(_effect.key, _effect.kind, _effect.available_at, _effect.status)
+        .where(
+            _effect.journey_id == journey_id,
+            ((_effect.status == "pending") & (_effect.available_at > now))
+            | (_effect.status == CANCELLED),
+        )
+        .order_by(_effect.available_at)
+    ).all()
+    return [
+        {"key": row.key, "kind": row.kind, "until": aware(row.available_at), "status": row.status}
+        for row in rows
+    ]
 
 
 def claim(
@@ -158,7 +248,7 @@ def claim(
             row.journey_id,
             row.kind,
             row.key,
-            row.params,
+            _opened_params(connection, row),
             row.attempts,
             aware(row.available_at) or now,
             aware(row.started_at),
@@ -261,3 +351,57 @@ class Listener:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+# --- what the worker's gauges report ------------------------------------------------------------
+
+
+def oldest_due(connection: Connection, now: datetime) -> datetime | None:
+    """When the effect that has waited longest to run became due (pending, or running past its
+    lease), or None when none is due: the queue's age is `now` minus this. Held effects and
+    timers not yet due are not waiting. Served by the (status, available_at) index."""
+    value = connection.execute(
+        select(func.min(_effect.available_at)).where(
+            _effect.status.in_(("pending", "running")), _effect.available_at <= now
+        )
+    ).scalar()
+    return aware(value)
+
+
+def deadlines_at_risk(connection: Connection, before: datetime) -> dict[str, int]:
+    """Deadline timers still to fire that fall due before `before` (or are past), whose owed
+    effect (the timer's `for` key) is not done, counted by the deadline's kind (`payout`)."""
+    timers = connection.execute(
+        select(_effect.params).where(
+            _effect.kind == "deadline",
+            _effect.status.in_(("pending", "running")),
+            _effect.available_at <= before,
+        )
+    ).all()
+    owed = {str(row.params["for"]): str(row.params["kind"]) for row in timers}
+    if not owed:
+        return {}
+    done: set[str] = set(
+        connection.execute(
+            select(_effect.key).where(_effect.key.in_(list(owed)), _effect.status == "done")
+        ).scalars()
+    )
+    counts: dict[str, int] = {}
+    for key, kind in owed.items():
+        if key not in done:
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def settle_unrun(connection: Connection, journey_ids: list[str], reason: str, now: datetime) -> int:
+    """Mark the pending effects of these journeys done without running them, with `reason`
+    kept as their last error. Only for journeys made as history (the demo's seeded insights
+    data): their effects belong to weeks gone by and must not reach a partner now."""
+    if not journey_ids:
+        return 0
+    result = connection.execute(
+        update(tables.effects)
+        .where(_effect.journey_id.in_(journey_ids), _effect.status == "pending")
+        .values(status="done", last_error=reason, updated_at=now)
+    )
+    return result.rowcount or 0

@@ -30,6 +30,11 @@ class SessionRow:
     last_seen_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    kind: str = "customer"
+    roles: tuple[str, ...] = ("customer",)
+    assurance: int = 1
+    authenticated_at: datetime | None = None  # None: when the session started
+    issuer: str = "demo"
 
 
 # The lookup and the touch run on the path of every signed-in request: built once, since
@@ -43,6 +48,11 @@ _FIND = Prepared(
         _session.last_seen_at,
         _session.expires_at,
         _session.revoked_at,
+        _session.kind,
+        _session.roles,
+        _session.assurance,
+        _session.authenticated_at,
+        _session.issuer,
     ).where(_session.id == bindparam("session_id"))
 )
 _TOUCH = (
@@ -67,6 +77,11 @@ def insert_session(connection: Connection, row: SessionRow) -> None:
             "last_seen_at": row.last_seen_at,
             "expires_at": row.expires_at,
             "revoked_at": row.revoked_at,
+            "kind": row.kind,
+            "roles": " ".join(row.roles),
+            "assurance": row.assurance,
+            "authenticated_at": row.authenticated_at or row.created_at,
+            "issuer": row.issuer,
         },
     )
 
@@ -75,7 +90,8 @@ def find_session(connection: Connection, session_id: str) -> SessionRow | None:
     found = _FIND.first(connection, {"session_id": session_id})
     if found is None:
         return None
-    id_, subject, created_at, last_seen_at, expires_at, revoked_at = found
+    (id_, subject, created_at, last_seen_at, expires_at, revoked_at,
+     kind, roles, assurance, authenticated_at, issuer) = found  # fmt: skip
     return SessionRow(
         id=id_,
         subject=subject,
@@ -83,7 +99,25 @@ def find_session(connection: Connection, session_id: str) -> SessionRow | None:
         last_seen_at=aware(last_seen_at),
         expires_at=aware(expires_at),
         revoked_at=aware(revoked_at),
+        kind=kind,
+        roles=tuple(roles.split()),
+        assurance=assurance,
+        authenticated_at=aware(authenticated_at) if authenticated_at else aware(created_at),
+        issuer=issuer,
     )
+
+
+def staff_roles(connection: Connection, subject: str) -> tuple[str, ...] | None:
+    """The roles of the most recent session of the member of staff `subject` (revoked or
+    expired ones count: they say who the staff IdP said they were); None when `subject`
+    never signed in as staff."""
+    found = connection.execute(
+        select(_session.roles)
+        .where(_session.kind == "staff", _session.subject == subject)
+        .order_by(_session.created_at.desc(), _session.id.desc())
+        .limit(1)
+    ).first()
+    return None if found is None else tuple(found.roles.split())
 
 
 def touch_session(

@@ -14,6 +14,8 @@ import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 
+from wayline.web.access import PUBLIC
+
 ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 SERVED = {
     "swagger-ui.css": "text/css; charset=utf-8",
@@ -48,11 +50,14 @@ def install(app: FastAPI) -> None:
     def asset(name: str) -> FileResponse:
         return FileResponse(ASSETS / name, media_type=SERVED[name])
 
-    app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route(
+        "/docs", docs_page, methods=["GET"], include_in_schema=False, dependencies=[PUBLIC]
+    )
     for name in SERVED:
         app.add_api_route(
             f"/docs/assets/{name}",
             lambda name=name: asset(name),
             methods=["GET"],
             include_in_schema=False,
+            dependencies=[PUBLIC],
         )

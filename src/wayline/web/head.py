@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Set in the scope a HEAD is routed with, for a route that must not run for one (a HEAD on
+# the sign-in callback would use up its one-time state): `request.scope.get(WAS_HEAD)`.
+WAS_HEAD = "wayline.was_head"
+
 
 class HeadAsGet:
     """Pure ASGI middleware: HEAD is routed as GET and the response body is dropped."""
@@ -30,8 +34,8 @@ class HeadAsGet:
         # sends, and must still see HEAD there, or it expects the body that Content-Length
         # announces and breaks the connection. What routing adds (the matched route, its
         # parameters) is copied back for the middleware outside (request logs and metrics).
-        as_get = {**scope, "method": "GET"}
+        as_get = {**scope, "method": "GET", WAS_HEAD: True}
         try:
             await self.app(as_get, receive, without_body)
         finally:
-            scope.update({k: v for k, v in as_get.items() if k not in ("method", "type")})
+            scope.update({k: v for k, v in as_get.items() if k not in ("method", "type", WAS_HEAD)})

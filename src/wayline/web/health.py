@@ -14,17 +14,20 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from wayline.web.access import PUBLIC
+
 router = APIRouter(tags=["operations"])
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
-@router.get("/healthz", summary="The process is alive")
+@router.get("/healthz", dependencies=[PUBLIC], summary="The process is alive")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get(
     "/readyz",
+    dependencies=[PUBLIC],
     summary="The process can serve: its database answers",
     responses={
         503: {
@@ -62,7 +65,8 @@ async def metrics_reader(request: Request) -> None:
 @router.get(
     "/metrics",
     summary="Prometheus metrics (demo mode, or with the operations token)",
-    dependencies=[Depends(metrics_reader)],
+    # Public to sessions: its own bearer token (or demo mode) guards it.
+    dependencies=[PUBLIC, Depends(metrics_reader)],
     response_class=Response,
     responses={
         200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}},

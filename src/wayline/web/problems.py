@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wayline.documents.intake import Rejected
-from wayline.errors import Conflict, IdempotencyMismatch, NotFound, Unavailable
+from wayline.errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, Unavailable
 from wayline.journeys.engine import Refused
+from wayline.runtime.cases import HeldBy
 from wayline.web.malformed import MalformedInput
 from wayline.web.methods import allowed_methods
 from wayline.web.pages.forms import TamperedForm
-from wayline.web.pages.routes import SignInRequired
 from wayline.web.uploads import Held
 
 log = structlog.get_logger("wayline.http")
@@ -72,12 +71,14 @@ def error_response(
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    heading: str | None = None,
 ) -> Response:
-    """An error page for a page request, problem details for the API and scripts."""
+    """An error page for a page request (under `heading`, or the status's usual one),
+    problem details for the API and scripts."""
     if wants_html(request):
         from wayline.web.pages.render import render
 
-        heading = {404: "Page not found", 403: "Your session has expired"}.get(
+        heading = heading or {404: "Page not found", 403: "Your session has expired"}.get(
             status, "Sorry, there is a problem"
         )
         response = render(request, "error.html", heading, status, heading=heading, message=detail)
@@ -130,12 +131,6 @@ def _http(request: Request, error: Exception) -> Response:
     return error_response(request, error.status_code, detail, headers=headers or None)
 
 
-def _sign_in(request: Request, error: Exception) -> Response:
-    if request.app.state.settings.demo:
-        return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
-    return error_response(request, 401, "Sign in to continue")
-
-
 def _unavailable(request: Request, error: Exception) -> Response:
     """The database (or another dependency we cannot work without) is down: 503, retry later.
     Nothing was changed, since the transaction could not commit."""
@@ -161,6 +156,20 @@ def _held(request: Request, error: Exception) -> Response:
     )
 
 
+def _forbidden(request: Request, error: Exception) -> Response:
+    """The caller may see the thing but may not do this to it (a four-eyes refusal): 403 with
+    the reason, which is not about the session (a CSRF 403 is)."""
+    return error_response(request, 403, str(error), heading="You cannot do this")
+
+
+def _held_by(request: Request, error: Exception) -> Response:
+    """Someone else holds the case: 409 naming them, in `holder` too for the API."""
+    assert isinstance(error, HeldBy)
+    if wants_html(request):
+        return error_response(request, 409, str(error))
+    return problem(409, str(error), holder=error.holder)
+
+
 def server_error(request: Request) -> Response:
     """The answer to an unhandled exception (a bug): an error page or problem details. The
     exception itself is caught and logged by web/server_errors.ServerErrors."""
@@ -177,8 +186,9 @@ def install(app: FastAPI) -> None:
     )
     app.add_exception_handler(NotFound, lambda r, e: error_response(r, 404, str(e)))
     app.add_exception_handler(Conflict, lambda r, e: error_response(r, 409, str(e)))
+    app.add_exception_handler(HeldBy, _held_by)  # a Conflict: its own handler comes first
+    app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(TamperedForm, lambda r, e: error_response(r, 400, str(e)))
-    app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(IdempotencyMismatch, lambda r, e: problem(422, str(e)))
     app.add_exception_handler(
         Rejected,

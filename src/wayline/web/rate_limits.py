@@ -68,8 +68,10 @@ class Rule:
     only: Callable[[Scope], bool] | None = None
 
     def matches(self, scope: Scope) -> bool:
+        # HEAD runs as GET (web/head.py, inside this middleware): it counts as one.
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
         return (
-            scope["method"] in self.methods
+            method in self.methods
             and self.path.match(scope["path"]) is not None
             and (self.only is None or self.only(scope))
         )
@@ -88,9 +90,17 @@ def _rule(
 # The one table: every rate-limited request of the API and the pages.
 RULES: tuple[Rule, ...] = (
     _rule("sign_in", "POST", r"^/auth/demo$", "address"),
-    _rule("sign_in", "POST", r"^/sign-in$", "address"),
+    _rule("sign_in", "POST", r"^/(staff/)?sign-in$", "address"),
+    # A provider's callback costs a token exchange; a started sign-in, a row in
+    # sign_in_requests until it expires.
+    _rule("sign_in", "GET", r"^/auth/callback$", "address"),
+    _rule("sign_in_start", "GET", r"^/(staff/)?sign-in$", "address"),
     _rule("journey_start", "POST", r"^/api/v1/journeys$"),
-    _rule("journey_start", "POST", r"^/start/[^/]+$"),
+    _rule("journey_start", "POST", r"^/start/[^/]+(/visitor)?$"),
+    _rule("journey_start", "POST", r"^/api/v1/visitor/journeys$", "address"),
+    # Each sends an email (a code or a resume link): counted by address, visitors being nobody.
+    _rule("email_codes", "POST", r"^/api/v1/journeys/[^/]+/email/(code|save)$", "address"),
+    _rule("email_codes", "POST", r"^/journeys/[^/]+/(email|save)$", "address"),
     _rule("step_writes", "POST PATCH", r"^/api/v1/journeys/[^/]+/steps/[^/]+$"),
     _rule("step_writes", "POST", r"^/api/v1/journeys/[^/]+/submit$"),
     _rule("step_writes", "POST", r"^/journeys/[^/]+/steps/[^/]+(/draft)?$"),
@@ -98,6 +108,10 @@ RULES: tuple[Rule, ...] = (
     _rule("uploads", "POST", r"^/api/v1/journeys/[^/]+/documents$"),
     # Without JavaScript a step page sends its files with the form: one upload per post.
     _rule("uploads", "POST", r"^/journeys/[^/]+/steps/[^/]+$", only=_multipart),
+    # Files for a request for more information: the API's one at a time, a task page's with
+    # its form.
+    _rule("uploads", "POST", r"^/api/v1/journeys/[^/]+/tasks/[^/]+/documents$"),
+    _rule("uploads", "POST", r"^/journeys/[^/]+/tasks/[^/]+$", only=_multipart),
 )
 LIMITS = tuple(sorted({rule.limit for rule in RULES}))
 

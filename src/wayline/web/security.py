@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 from starlette.responses import Response
@@ -33,8 +35,9 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
-HEADERS = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+# The settings naming the identity providers a form's redirect may lead to (config.py).
+PROVIDER_SETTINGS = ("oidc_issuer", "staff_oidc_issuer")
+OTHER_HEADERS = [
     (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -42,11 +45,41 @@ HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+# Every response's headers when no identity provider is configured.
+HEADERS = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()), *OTHER_HEADERS]
+
+
+def content_security_policy(form_targets: Iterable[str] = ()) -> str:
+    """The CSP, its `form-action` also allowing `form_targets` (origins). Browsers hold every
+    hop of a form's redirects to `form-action`: signing out (a form) goes on to the identity
+    provider's end-session page, and a step-up asked by a form to its sign-in page."""
+    extra = "".join(f" {target}" for target in sorted(set(form_targets)))
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self'{extra}")
+
+
+def provider_origins(settings: object) -> list[str]:
+    """The origins of the identity providers configured in `settings` (none: no provider)."""
+    found: list[str] = []
+    for name in PROVIDER_SETTINGS:
+        parts = urlsplit(str(getattr(settings, name, None) or ""))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            found.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return found
 
 
 class SecurityHeaders:
     def __init__(self, app: ASGIApp):
         self.app = app
+        self._headers: list[tuple[bytes, bytes]] | None = None
+
+    def _headers_for(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """The headers, made once: the CSP names the providers of the app's settings."""
+        if self._headers is None:
+            state = getattr(scope.get("app"), "state", None)
+            targets = provider_origins(getattr(state, "settings", None))
+            policy = content_security_policy(targets).encode()
+            self._headers = [(b"content-security-policy", policy), *OTHER_HEADERS]
+        return self._headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,7 +94,7 @@ class SecurityHeaders:
                 ]
                 # A response that sets one of these itself (a download's stricter CSP) keeps it.
                 present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in HEADERS if h[0] not in present)
+                headers.extend(h for h in self._headers_for(scope) if h[0] not in present)
                 if not cacheable:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
@@ -113,10 +146,7 @@ class Csrf:
         session_id = request.app.state.sessions.session_id(request)
         cookie = request.cookies.get(self.cookie)
         if not (
-            submitted
-            and cookie
-            and _same(submitted, cookie)
-            and self.valid(session_id, submitted)
+            submitted and cookie and _same(submitted, cookie) and self.valid(session_id, submitted)
         ):
             raise CsrfFailure()
 

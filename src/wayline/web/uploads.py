@@ -15,7 +15,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from wayline.documents.intake import Rejected
-from wayline.documents.pipeline import HELD, DocumentPipeline
+from wayline.documents.pipeline import HELD, Checked, DocumentPipeline, Kept
 from wayline.ids import new_id
 from wayline.runtime.commands import DocumentCommands
 
@@ -53,25 +53,9 @@ def accept_upload(
         svc.reject(customer, journey_id, field, rejected)
         raise
     try:
-        document_id = new_id()
-        kept = pipeline.keep(checked, journey_id, document_id)
-        document = {
-            "id": document_id,
-            "field": field,
-            "filename": safe_name(upload.filename),
-            "content_type": checked.content_type,
-            "size": checked.size,
-            "sha256": checked.sha256,
-            "status": checked.status,
-            "reason": checked.reason,
-        }
-        record = {
-            **document,
-            "storage_key": kept.storage_key,
-            "display_key": kept.display_key,
-            "display_content_type": kept.display_content_type,
-            "evidence": checked.evidence,
-        }
+        kept, described, record = keep(pipeline, checked, journey_id, upload.filename)
+        document = {**described, "field": field}
+        record["field"] = field
         try:
             svc.record(customer, journey_id, record)
         except Exception as failure:
@@ -86,6 +70,32 @@ def accept_upload(
     if checked.status == HELD:
         raise Held(checked.reason or "", document)
     return document
+
+
+def keep(
+    pipeline: DocumentPipeline, checked: Checked, journey_id: str, filename: str | None
+) -> tuple[Kept, dict[str, Any], dict[str, Any]]:
+    """Store a checked file under a new document id: what was kept (to discard it again if
+    it cannot be recorded), the document as the customer is shown it, and the row to record."""
+    document_id = new_id()
+    kept = pipeline.keep(checked, journey_id, document_id)
+    document = {
+        "id": document_id,
+        "filename": safe_name(filename),
+        "content_type": checked.content_type,
+        "size": checked.size,
+        "sha256": checked.sha256,
+        "status": checked.status,
+        "reason": checked.reason,
+    }
+    record = {
+        **document,
+        "storage_key": kept.storage_key,
+        "display_key": kept.display_key,
+        "display_content_type": kept.display_content_type,
+        "evidence": checked.evidence,
+    }
+    return kept, document, record
 
 
 def listed(record: dict[str, Any]) -> dict[str, Any]:

@@ -71,6 +71,15 @@ def commit_for_client(
         raise moved() from None
 
 
+def as_it_is_now(deps: Dependencies, customer_id: str, changed: Changed) -> Changed:
+    """The journey a command changed, read again: work done just after its commit (a step's
+    partner calls) moved it on, and the client must see that revision."""
+    now = deps.clock.now()
+    snapshot = deps.uow.read(changed.journey_id, customer_id)
+    position = Position.of(snapshot.journey, snapshot.state, now)
+    return Changed(snapshot.journey, snapshot.state, snapshot.revision, position, now)
+
+
 def replay(deps: Dependencies, customer_id: str, record: KeyRecord) -> Changed:
     """A key's first request already ran: nothing is done again, and the answer is the journey
     it produced, as it is now."""

@@ -1,4 +1,8 @@
-"""Save a draft of a step: kept as typed, nothing checked or dropped, no partner asked."""
+"""Save a draft of a step: kept as typed, nothing checked or dropped, no partner asked.
+
+A draft needs no step-up, even on a step that asks for one: it changes nothing that matters
+(the answers stay as they were until the step is submitted), and it is what keeps a customer's
+typing while they are sent to confirm who they are."""
 
 from __future__ import annotations
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import structlog
 
-from wayline.errors import NotFound
+from wayline.errors import Forbidden, NotFound
 from wayline.ids import new_id
 from wayline.journeys import engine
+from wayline.journeys.schema import Audience
 from wayline.observability import metrics
 from wayline.runtime.commands.common import commit, replay
 from wayline.runtime.dependencies import Dependencies
+from wayline.runtime.ownership import is_visitor
 from wayline.runtime.partner_data import start_needs
 from wayline.runtime.results import Changed
 from wayline.runtime.unit_of_work import Idempotency
@@ -25,16 +27,24 @@ def start(
     journey_type: str,
     idempotency: Idempotency | None = None,
 ) -> Changed:
-    """A new journey of `journey_type` for the customer, on the type's current definition."""
+    """A new journey of `journey_type` for the customer, on the type's current definition
+    (or, while the type is being released, the version the release assigns the customer).
+    A visitor (not signed in) may start only a journey anyone may start (Forbidden
+    otherwise), and nothing is fetched for them: partners know no visitor."""
     journey = deps.catalog.get(journey_type)
     if journey is None:
         known = ", ".join(deps.catalog.names())
         raise NotFound(f"There is no journey type '{journey_type}' (known: {known})")
+    visitor = is_visitor(customer_id)
+    if visitor and journey.definition.who is not Audience.ANYONE:
+        raise Forbidden("Sign in to start this journey: it is for customers")
     record = deps.uow.recorded(customer_id, idempotency)
     if record is not None:
         return replay(deps, customer_id, record)
+    # While the type is being released, the customer's bucket picks stable or the canary.
+    journey = deps.versions.choose(journey, customer_id)
     now = deps.clock.now()
-    data = deps.partners.fetch_all(customer_id, start_needs(journey), now)
+    data = {} if visitor else deps.partners.fetch_all(customer_id, start_needs(journey), now)
     transition = engine.start(
         journey, journey_id=new_id(), customer_id=customer_id, data=data, now=now
     )
@@ -46,6 +56,6 @@ def start(
         if record is None:
             raise
         return replay(deps, customer_id, record)
-    metrics.JOURNEYS_STARTED.labels(journey.name).inc()
+    metrics.JOURNEYS_STARTED.labels(journey.name, journey.version).inc()
     log.info("journey.started", journey_id=changed.journey_id, journey=journey.name)
     return changed

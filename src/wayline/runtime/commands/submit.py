@@ -54,7 +54,7 @@ def submit(
             changed = commit_for_client(deps, customer_id, before, transition, now, idempotency)
         except DuplicateKey:
             continue  # the key's first request committed meanwhile, or the reference was taken
-        metrics.JOURNEYS_SUBMITTED.labels(journey.name).inc()
+        metrics.JOURNEYS_SUBMITTED.labels(journey.name, journey.version).inc()
         log.info("journey.submitted", journey_id=journey_id, journey=journey.name)
         return changed
     raise Conflict("The journey could not be sent just now; try again")

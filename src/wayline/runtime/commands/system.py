@@ -60,7 +60,8 @@ def apply(
         wanted = needs(before.journey, before.state, now) if needs else []
         fetched = deps.partners.fetch_all(owner, wanted, now, strict=strict)
         state = partner_data.record(before.journey, before.state, fetched)
-        transition = decide(before.journey, state, now)
+        # Whatever a partner said may be what ends the journey (fulfilment's conditions).
+        transition = engine.then_fulfilled(before.journey, decide(before.journey, state, now), now)
         try:
             return commit(deps, owner, before.journey, before, transition, now)
         except Moved:
@@ -70,7 +71,7 @@ def apply(
 
 
 def abandon_stale(deps: Dependencies, limit: int = 100) -> int:
-    """Mark drafts left longer than their definition's abandon_after as abandoned; how many."""
+    """Drafts left longer than their definition's abandon_after expire; how many."""
     now = deps.clock.now()
     abandoned = 0
     for journey in deps.catalog.current.values():
@@ -83,5 +84,5 @@ def abandon_stale(deps: Dependencies, limit: int = 100) -> int:
             except (Conflict, Refused):
                 continue  # touched meanwhile, or its own version allows longer
             abandoned += 1
-            log.info("journey.abandoned", journey_id=journey_id, journey=journey.name)
+            log.info("journey.expired", journey_id=journey_id, journey=journey.name)
     return abandoned

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from wayline.journeys.loader import Journey
+from wayline.journeys.step_up import Rule
+from wayline.runtime import ownership
 from wayline.runtime.dependencies import Dependencies
 from wayline.runtime.queries import journey_view, lists, step_view
 from wayline.runtime.queries.step_view import (
@@ -27,6 +29,7 @@ __all__ = [
     "JourneyPage",
     "Queries",
     "Redirect",
+    "Rule",
     "StepForm",
     "StepPage",
 ]
@@ -42,6 +45,9 @@ class Queries:
 
     def journey_view(self, customer_id: str, journey_id: str) -> dict[str, Any]:
         return journey_view.journey_view(self._deps, customer_id, journey_id)
+
+    def group_summary(self, customer_id: str, journey_id: str, step: str) -> dict[str, Any]:
+        return journey_view.group_summary(self._deps, customer_id, journey_id, step)
 
     def view_of(self, changed: Changed) -> dict[str, Any]:
         return journey_view.view_of(self._deps, changed)
@@ -80,6 +86,13 @@ class Queries:
 
     def journey_page(self, customer_id: str, journey_id: str) -> JourneyPage:
         return step_view.journey_page(self._deps, customer_id, journey_id)
+
+    def owner_for_status(self, subject: str, journey_id: str) -> str:
+        """Whose journey `subject` may see the status page of: their own, or the customer's
+        it passed to from them (runtime/ownership.py); `subject` when neither (NotFound
+        follows when the page is read)."""
+        with self._deps.uow.reading() as connection:
+            return ownership.owner_for_status(connection, subject, journey_id)
 
     def current_step(self, customer_id: str, journey_id: str) -> str | None:
         return step_view.current_step(self._deps, customer_id, journey_id)

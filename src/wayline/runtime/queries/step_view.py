@@ -16,19 +16,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wayline.journeys import engine
+from wayline.journeys import content, engine, groups, step_up
 from wayline.journeys.answer_text import Shown
+from wayline.journeys.computed import in_words
+from wayline.journeys.currencies import prefix
 from wayline.journeys.engine import FieldError, JourneyState
 from wayline.journeys.expressions import holds
 from wayline.journeys.field_types import FieldType, field_type
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import Declaration, FieldSpec, Option, StepSpec
+from wayline.journeys.step_up import Rule
 from wayline.runtime.dependencies import Dependencies
-from wayline.runtime.presenter import is_required, step_warnings
-from wayline.runtime.queries.journey_view import draw, with_options
+from wayline.runtime.presenter import (
+    is_required,
+    present_computed,
+    present_group,
+    step_warnings,
+)
+from wayline.runtime.queries.journey_view import draw, with_holds, with_options
 from wayline.runtime.results import Position
 from wayline.store import documents as document_rows
 from wayline.store import events as event_log
+from wayline.store import outbox
 
 CHECK_ANSWERS = engine.CHECK_ANSWERS
 REVEAL = re.compile(r'^answers\.([a-z][a-z0-9_]*) == "([^"]+)"$')
@@ -56,6 +65,11 @@ class FieldView:
     # (choice, options): shown only while one of these options of an earlier choice on the
     # page is chosen (or none is), hidden by script otherwise. No script: always shown.
     shown_for: tuple[str, list[str]] | None = None
+
+    @property
+    def currency_prefix(self) -> str:
+        """What a money field shows before the amount (£, or a code such as CHF)."""
+        return prefix(self.spec.currency or "GBP")
 
     @property
     def widget(self) -> str:
@@ -106,14 +120,35 @@ class StepPage:
     documents: dict[str, dict[str, Any]]
     now: datetime
 
+    @property
+    def content(self) -> list[dict[str, Any]]:
+        """The step's content blocks that apply now, their words filled in (a partner call's
+        result read afresh on each GET: the customer's "check again")."""
+        scope = engine.context(self.journey, self.state, self.state.answers, self.now)
+        words = in_words(self.journey.definition.computed, self.state.computed)
+        return content.shown(list(self.step.content), scope, words)
+
+    @property
+    def step_up(self) -> Rule | None:
+        """The stronger or more recent sign-in the step asks for, for any answers or some."""
+        return step_up.declared(self.step)
+
+    @property
+    def step_up_to_show(self) -> Rule | None:
+        """The step-up needed before the page is even shown (one without a condition)."""
+        return step_up.to_show(self.step)
+
     def fields(
         self,
         shown: dict[str, Any],
         errors: list[FieldError] | None = None,
         values: dict[str, Any] | None = None,
+        in_item: bool = False,
     ) -> list[FieldView]:
         """The fields the page shows with `shown` in them (the form's values), each with its
-        error; `values` (default: as saved) are the answers the step's conditions see."""
+        error; `values` (default: as saved) are the answers the step's conditions see.
+        `in_item`: the page asks one item of the step's repeating group, and `values` are
+        the item's answers."""
         return step_fields(
             self.journey,
             self.state,
@@ -123,7 +158,20 @@ class StepPage:
             errors or [],
             self.documents,
             self.now,
+            in_item,
         )
+
+    @property
+    def group(self) -> dict[str, Any]:
+        """A repeating group's summary (runtime/presenter.py `present_group`)."""
+        return present_group(self.journey, self.state, self.step, self.now)
+
+    def item_values(self, number: int) -> dict[str, Any] | None:
+        """Item `number`'s answers (from 1), or None when there is no such item."""
+        for item in self.group["items"]:
+            if item["number"] == number:
+                return dict(item["answers"])
+        return None
 
 
 @dataclass(frozen=True)
@@ -131,6 +179,9 @@ class AnswerRow:
     label: str
     field: str
     text: str
+    # A repeating group's item: its answers in words, line by line, and its change page.
+    lines: tuple[str, ...] = ()
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +198,7 @@ class CheckAnswersPage:
     revision: int
     sections: list[Section]
     declaration: Declaration
+    computed: list[dict[str, Any]] = field(default_factory=list)  # worked out, explained
 
 
 @dataclass(frozen=True)
@@ -222,7 +274,9 @@ def check_answers(
     sections = [
         Section(
             step,
-            [
+            group_rows(journey, journey_id, state, step, documents, now)
+            if step.group is not None
+            else [
                 AnswerRow(
                     spec.label,
                     spec.name,
@@ -234,9 +288,41 @@ def check_answers(
         )
         for step in position.applicable
     ]
+    computed = present_computed(journey, state, list(journey.definition.computed))
     return CheckAnswersPage(
-        journey, journey_id, snapshot.revision, sections, journey.definition.declaration
+        journey, journey_id, snapshot.revision, sections, journey.definition.declaration, computed
     )
+
+
+def group_rows(
+    journey: Journey,
+    journey_id: str,
+    state: JourneyState,
+    step: StepSpec,
+    documents: dict[str, dict[str, Any]],
+    now: datetime,
+) -> list[AnswerRow]:
+    """A repeating group on check-answers: a row per item, named by its label, with each
+    answer it holds in words and a link to change that item."""
+    group = step.group
+    assert group is not None
+    rows = []
+    for number, item in enumerate(groups.items_of(state.answers, group), 1):
+        answers = groups.item_fields(item)
+        lines = tuple(
+            f"{spec.label}: {answer_words(journey, state, spec, answers.get(spec.name), documents)}"
+            for spec in engine.visible_fields(journey, state, step, state.answers, now, answers)
+        )
+        rows.append(
+            AnswerRow(
+                engine.item_label(journey, state, step, item),
+                group.name,
+                "; ".join(lines),
+                lines,
+                f"/journeys/{journey_id}/steps/{step.name}/items/{number}?change=1",
+            )
+        )
+    return rows
 
 
 def journey_page(deps: Dependencies, customer_id: str, journey_id: str) -> JourneyPage:
@@ -245,8 +331,9 @@ def journey_page(deps: Dependencies, customer_id: str, journey_id: str) -> Journ
     with deps.uow.reading() as connection:
         snapshot = deps.uow.load(connection, journey_id, customer_id)
         events = event_log.of(connection, journey_id)
+        held = outbox.held(connection, journey_id, now)
     view = draw(deps, snapshot.journey, snapshot.state, snapshot.revision, now, events)
-    return JourneyPage(snapshot.journey, view)
+    return JourneyPage(snapshot.journey, with_holds(snapshot.journey, snapshot.state, view, held))
 
 
 def current_step(deps: Dependencies, customer_id: str, journey_id: str) -> str | None:
@@ -278,6 +365,7 @@ def answer_words(
         }
         if kind.holds_files
         else {},
+        currency=spec.currency or "GBP",
     )
     return kind.words(value, shown)
 
@@ -291,28 +379,34 @@ def step_fields(
     errors: list[FieldError],
     documents: dict[str, dict[str, Any]],
     now: datetime,
+    in_item: bool = False,
 ) -> list[FieldView]:
     """The fields a step page shows, with fields revealed by a radio option nested under it.
 
     A field whose condition depends only on earlier steps is shown when it holds; one that
     depends on this step's own answers is always in the form (revealed by script), and the
-    engine keeps its value only when the condition holds."""
+    engine keeps its value only when the condition holds. `in_item`: the page asks one item
+    of a repeating group, `values` are its answers, and a field whose condition reads the
+    item is always in the form."""
     messages = {error.field: error.message for error in errors}
-    scope = engine.context(journey, state, {**state.answers, **values}, now)
+    if in_item:
+        scope = engine.context(journey, state, state.answers, now, values)
+    else:
+        scope = engine.context(journey, state, {**state.answers, **values}, now)
     own = {spec.name for spec in step.fields}
     views: dict[str, FieldView] = {}
     top: list[FieldView] = []
     for spec in step.fields:
-        if engine.typed_in(state, spec) and spec.options_from:
-            # The options' source is down: ask for the answer as text, and say why.
+        typed_hint = engine.typed_in_hint(state, spec)
+        if typed_hint is not None:
+            # The options' source is down or offers none: ask for the answer as text, and
+            # say why.
             spec = spec.model_copy(
-                update={
-                    "type": FieldType.TEXT,
-                    "options_from": None,
-                    "hint": spec.options_from.unavailable,
-                }
+                update={"type": FieldType.TEXT, "options_from": None, "hint": typed_hint}
             )
-        depends_here = spec.when is not None and any(f"answers.{n}" in spec.when for n in own)
+        depends_here = spec.when is not None and (
+            "item." in spec.when if in_item else any(f"answers.{n}" in spec.when for n in own)
+        )
         if spec.when and not depends_here and not holds(spec.when, scope):
             continue
         view = FieldView(
@@ -327,7 +421,9 @@ def step_fields(
         )
         views[spec.name] = view
         reveal = (
-            _revealed_by(journey, state, spec, views, own, values, now) if depends_here else None
+            _revealed_by(journey, state, spec, views, own, values, now)
+            if depends_here and not in_item
+            else None
         )
         if reveal is not None and len(reveal[1]) == 1:
             views[reveal[0]].nested.setdefault(reveal[1][0], []).append(view)
@@ -349,7 +445,7 @@ def _revealed_by(
 ) -> tuple[str, list[str]] | None:
     """The radio options that reveal a field: (the choice, its options for which the field's
     condition holds), when the condition reads one earlier choice of this step. Conditions
-    such as `answers.payout_account == "different" || !has(data.customer.accounts)` count
+    such as `answers.CHOICE == "different" || !has(data.customer.accounts)` count
     too: they are tried with each option chosen in turn. A field revealed by exactly one
     option is nested under it."""
     reveal = REVEAL.match(spec.when or "")

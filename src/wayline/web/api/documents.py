@@ -21,7 +21,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from wayline.documents.pipeline import HELD, download_name
 from wayline.errors import Conflict, NotFound
+from wayline.identity.permissions import Permission
 from wayline.store.documents import REMOVED
+from wayline.web.access import allow
 from wayline.web.api.journeys import ERRORS, Customer
 from wayline.web.services import QueriesDep
 from wayline.web.uploads import accept_upload, listed
@@ -33,6 +35,7 @@ SERVED = ("image/jpeg", "image/png", "application/pdf")
 
 @router.post(
     "/journeys/{journey_id}/documents",
+    dependencies=[allow(Permission.OWN_JOURNEYS)],
     status_code=201,
     responses={**ERRORS, 503: ERRORS[409]},
     summary="Upload a file for a file field",
@@ -48,13 +51,19 @@ def upload_document(
     return JSONResponse(document, status_code=201)
 
 
-@router.get("/journeys/{journey_id}/documents", responses=ERRORS, summary="The journey's documents")
+@router.get(
+    "/journeys/{journey_id}/documents",
+    dependencies=[allow(Permission.OWN_JOURNEYS)],
+    responses=ERRORS,
+    summary="The journey's documents",
+)
 def list_documents(journey_id: str, customer: Customer, read: QueriesDep) -> list[dict[str, Any]]:
     return [_listed(journey_id, r) for r in read.documents_of(customer, journey_id).values()]
 
 
 @router.get(
     "/journeys/{journey_id}/documents/{document_id}",
+    dependencies=[allow(Permission.OWN_JOURNEYS)],
     responses=ERRORS,
     summary="One document, with its evidence metadata",
 )
@@ -68,6 +77,7 @@ def get_document(
 
 @router.get(
     "/journeys/{journey_id}/documents/{document_id}/content",
+    dependencies=[allow(Permission.OWN_JOURNEYS)],
     responses={**ERRORS, 200: {"content": {t: {} for t in SERVED}}},
     response_class=StreamingResponse,
     summary="The document to download: a photo's display copy, or the PDF",

@@ -23,10 +23,22 @@ class StartJourney(Body):
 
 class StepAnswers(Body):
     answers: dict[str, Any] = Field(
-        examples=[{"incident_date": "2026-11-20", "incident_type": "glass"}]
+        examples=[{"date_of_event": "2026-11-20", "what_happened": "glass"}]
     )
     revision: StrictInt = Field(
         ge=1, le=MAX_REVISION, description="The revision the answers were based on."
+    )
+
+
+class AtRevision(Body):
+    revision: StrictInt = Field(
+        ge=1, le=MAX_REVISION, description="The revision the request was based on."
+    )
+
+
+class CancelHold(AtRevision):
+    key: str = Field(
+        min_length=1, max_length=300, description="The key of one of the journey's `holds`."
     )
 
 
@@ -34,3 +46,18 @@ class SubmitJourney(Body):
     revision: StrictInt = Field(ge=1, le=MAX_REVISION)
     # Only true is accepted (the service says why false is refused); the schema says so.
     declaration: StrictBool = Field(json_schema_extra={"const": True})
+
+
+class ItemAnswers(Body):
+    """One item of a repeating group: its fields' answers."""
+
+    answers: dict[str, Any] = Field(examples=[{"name_used": "Sam Jones", "until": "2015-06-01"}])
+    revision: StrictInt = Field(
+        ge=1, le=MAX_REVISION, description="The revision the change was based on."
+    )
+
+
+class Revision(Body):
+    revision: StrictInt = Field(
+        ge=1, le=MAX_REVISION, description="The revision the change was based on."
+    )

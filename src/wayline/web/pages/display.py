@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from wayline.journeys.computed import shown
 from wayline.journeys.loader import Journey
 
 STATUS_WORDS = {
@@ -12,9 +13,31 @@ STATUS_WORDS = {
     "submitted": "Sent",
     "in_review": "Being reviewed",
     "decided": "Decided",
+    "completed": "Completed",
+    "declined": "Declined",
+    "withdrawn": "Withdrawn",
+    "expired": "Not finished in time",
     "closed": "Closed",
     "abandoned": "Not finished in time",
 }
+
+# How a journey ended, in words, by who ended it.
+ENDED_WORDS = {
+    ("completed", "effect"): "It is done.",
+    ("completed", "staff"): "We have finished dealing with it.",
+    ("declined", "effect"): "We could not go ahead with it.",
+    ("declined", "staff"): "We could not go ahead with it.",
+    ("withdrawn", "customer"): "You withdrew it.",
+    ("withdrawn", "staff"): "We withdrew it, as you asked.",
+    ("expired", "time"): "It was not finished in time, so it was closed.",
+}
+
+
+def computed_text(entry: dict[str, Any]) -> str:
+    """A computed value of the journey view as a person reads it: £1,851.85, 20%, Yes."""
+    if entry.get("value") is None:
+        return "Not known yet"
+    return shown(str(entry.get("type")), entry["value"], entry.get("currency"))
 
 
 OUTCOME_WORDS = {
@@ -41,11 +64,19 @@ def event_words(journey: Journey, event: dict[str, Any]) -> str:
         "step.saved": f"Your answers to {title} were saved",
         "step.completed": f"You answered {title}",
         "answer.changed": f"You changed your answers to {title}",
+        "item.added": f"You added to {title}",
+        "item.changed": f"You changed something you added to {title}",
+        "item.removed": f"You removed something from {title}",
         "journey.submitted": "You sent it to us",
         "review.started": "We started reviewing it",
         "decision.made": "We made a decision",
         "journey.closed": "It was closed",
         "journey.abandoned": "It was not finished in time and was closed",
+        "journey.completed": "It was completed",
+        "journey.declined": "We could not go ahead with it",
+        "journey.withdrawn": "It was withdrawn",
+        "journey.expired": "It was not finished in time and was closed",
+        "effect.cancelled": "You cancelled something we were holding",
         "check.completed": "We completed a check",
         "payment.sent": "We sent your payment",
         "notification.sent": "We sent you a message",

@@ -14,14 +14,16 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from wayline.identity.principal import Kind
 from wayline.journeys.answer_text import long_date
-from wayline.web.pages.display import moment
+from wayline.web.pages.display import computed_text, moment
 from wayline.web.pages.forms import first_input_id
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
 TEMPLATES.env.filters["long_date"] = long_date
 TEMPLATES.env.filters["moment"] = moment
 TEMPLATES.env.filters["first_input_id"] = first_input_id
+TEMPLATES.env.filters["computed_text"] = computed_text
 
 
 def render(
@@ -39,7 +41,10 @@ def render(
             "theme": request.app.state.theme,
             "csrf_token": token,
             "customer": request.app.state.sessions.customer(request),
+            "staff_signed_in": _staff(request),
+            "sign_in_available": request.app.state.settings.oidc_issuer is not None,
             "demo": request.app.state.settings.demo,
+            "preview": request.app.state.settings.preview_banner,
             "page_title": page_title,
             **context,
         },
@@ -47,3 +52,8 @@ def render(
     )
     csrf.remember(request, response)
     return response
+
+
+def _staff(request: Request) -> bool:
+    principal = request.app.state.sessions.principal(request)
+    return principal is not None and principal.kind is Kind.STAFF

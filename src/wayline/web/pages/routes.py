@@ -7,149 +7,89 @@ as in words all come from the queries. Routes only parse forms, redirect and ren
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import quote
+import contextlib
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from wayline.documents.intake import Rejected
-from wayline.errors import Conflict
+from wayline.errors import Conflict, StepUpRequired
+from wayline.identity.assurance import StepUp
+from wayline.identity.permissions import Permission
+from wayline.identity.sign_in import after_sign_out
+from wayline.journeys.loader import Journey
 from wayline.runtime.commands import Commands, FieldError, InvalidAnswers, Refused
+from wayline.runtime.ownership import is_visitor
+from wayline.runtime.presenter import present_computed
 from wayline.runtime.queries import (
     CHECK_ANSWERS,
     CheckAnswersPage,
     Queries,
     Redirect,
+    Rule,
     StepForm,
     StepPage,
 )
-from wayline.web.pages import forms
-from wayline.web.pages.display import OUTCOME_WORDS, STATUS_WORDS, event_words
+from wayline.web.access import CUSTOMER_SIGN_IN, PUBLIC, allow, sign_in_url
+from wayline.web.pages import forms, group_items
+from wayline.web.pages.common import (
+    Customer,
+    checked_form,
+    not_found,
+    redirect,
+    step_url,
+)
+from wayline.web.pages.display import ENDED_WORDS, OUTCOME_WORDS, STATUS_WORDS, event_words
 from wayline.web.pages.render import render
 from wayline.web.services import CommandsDep, QueriesDep
+from wayline.web.step_up import proof_of
 from wayline.web.uploads import accept_upload
 
 router = APIRouter(include_in_schema=False)
-MAX_FILES = 10
+IN_REVIEW = "in_review"
+CONFIRMED = "You have confirmed it's you. Check your details and continue."
 
 
-class SignInRequired(Exception):
-    """Raised for a page that needs a signed-in customer; answered by a redirect."""
+# --- home, signing out and the customer's journeys (sign-in: web/pages/demo_sign_in.py) ---
 
 
-async def page_customer(request: Request) -> str:
-    session = await request.app.state.sessions.load(request)
-    if session is None:
-        raise SignInRequired()
-    return str(session.subject)
-
-
-Customer = Annotated[str, Depends(page_customer)]
-
-
-async def checked_form(request: Request) -> FormData:
-    """The posted form, once its CSRF token has been checked."""
-    form = await request.form(max_files=MAX_FILES + 1, max_fields=200)
-    await request.app.state.sessions.load(request)  # the check reads it: off the event loop
-    token = form.get("csrf_token")
-    request.app.state.csrf.check(request, token if isinstance(token, str) else None)
-    return form
-
-
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def step_url(journey_id: str, step: str | None, change: bool = False) -> str:
-    if step is None:
-        return f"/journeys/{journey_id}/status"
-    if step == CHECK_ANSWERS:
-        return f"/journeys/{journey_id}/check-answers"
-    return f"/journeys/{journey_id}/steps/{step}" + ("?change=1" if change else "")
-
-
-# --- signing in (demo) and the customer's journeys ---------------------------------------
-
-
-@router.get("/")
+@router.get("/", dependencies=[PUBLIC])
 def home(request: Request, read: QueriesDep) -> Response:
     return render(request, "home.html", "Home", journey_types=read.journey_types())
 
 
-@router.get("/sign-in")
-def sign_in_page(request: Request, next: str = "/journeys") -> Response:
-    if not request.app.state.settings.demo:
-        return render(
-            request,
-            "error.html",
-            "Sign in",
-            404,
-            heading="Page not found",
-            message="Sign-in is provided by your organisation's identity service.",
-        )
-    return render(
-        request,
-        "sign_in.html",
-        "Sign in",
-        customers=list(request.app.state.demo_customers.values()),
-        next=_local(next),
-        errors=[],
-    )
-
-
-@router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
-    if not request.app.state.settings.demo:
-        return Response(status_code=404)
-    form = await checked_form(request)
-    choice, target = form.get("customer"), _local(str(form.get("next", "/journeys")))
-    customers = request.app.state.demo_customers
-    if choice not in customers:
-        errors = [FieldError("customer", "Select who you want to sign in as")]
-        return render(
-            request,
-            "sign_in.html",
-            "Sign in",
-            customers=list(customers.values()),
-            next=target,
-            errors=errors,
-        )
-    response = redirect(target)
-    session_id = await run_in_threadpool(
-        request.app.state.sessions.sign_in, request, response, str(choice)
-    )
-    request.state.csrf_token = request.app.state.csrf.issue(session_id)
-    request.app.state.csrf.remember(request, response)
-    return response
-
-
-@router.post("/sign-out")
+@router.post("/sign-out", dependencies=[PUBLIC])
 async def sign_out(request: Request) -> Response:
     await checked_form(request)
-    response = redirect("/")
+    # Where to go next depends on who signed in (their provider may end its session too).
+    principal = await run_in_threadpool(request.app.state.sessions.principal, request)
+    state = request.app.state
+    response = redirect(
+        await run_in_threadpool(after_sign_out, state.sign_in, principal, state.settings.public_url)
+    )
     await run_in_threadpool(request.app.state.sessions.sign_out, request, response)
     return response
 
 
-@router.get("/journeys")
+@router.get("/journeys", dependencies=[allow(Permission.OWN_JOURNEYS)])
 def your_journeys(
     request: Request, customer: Customer, read: QueriesDep, saved: str = ""
 ) -> Response:
     journeys = read.journeys_of(customer)
     for row in journeys:
         row["status_words"] = STATUS_WORDS.get(row["status"], row["status"])
-    return render(
-        request, "journeys.html", "Your claims and applications", journeys=journeys, saved=saved
-    )
+        row["open_tasks"] = _open_tasks(request, customer, row["id"], row["status"])
+    return render(request, "journeys.html", "Your activity", journeys=journeys, saved=saved)
 
 
 # --- starting -----------------------------------------------------------------------------
 
 
-@router.get("/start/{journey_type}")
+# What a journey is and what it needs: for anyone, before signing in (starting asks for it).
+@router.get("/start/{journey_type}", dependencies=[PUBLIC])
 def start_page(request: Request, journey_type: str, read: QueriesDep) -> Response:
     journey = read.journey_type(journey_type)
     if journey is None:
@@ -157,18 +97,16 @@ def start_page(request: Request, journey_type: str, read: QueriesDep) -> Respons
     return render(request, "start.html", journey.title, journey=journey)
 
 
-@router.post("/start/{journey_type}")
-async def start(request: Request, journey_type: str, do: CommandsDep) -> Response:
-    form = await checked_form(request)
-    del form
-    customer = request.app.state.sessions.customer(request)
-    if customer is None:
-        return redirect(f"/sign-in?next={quote('/start/' + journey_type)}")
+@router.post("/start/{journey_type}", dependencies=[allow(Permission.OWN_JOURNEYS)])
+async def start(
+    request: Request, journey_type: str, customer: Customer, do: CommandsDep
+) -> Response:
+    await checked_form(request)
     changed = await run_in_threadpool(do.start, customer, journey_type)
     return redirect(step_url(changed.journey_id, changed.position.current))
 
 
-@router.get("/journeys/{journey_id}")
+@router.get("/journeys/{journey_id}", dependencies=[allow(Permission.OWN_JOURNEYS)])
 def resume(journey_id: str, customer: Customer, read: QueriesDep) -> Response:
     return redirect(step_url(journey_id, read.current_step(customer, journey_id)))
 
@@ -176,7 +114,7 @@ def resume(journey_id: str, customer: Customer, read: QueriesDep) -> Response:
 # --- steps --------------------------------------------------------------------------------
 
 
-@router.get("/journeys/{journey_id}/steps/{step}")
+@router.get("/journeys/{journey_id}/steps/{step}", dependencies=[allow(Permission.OWN_JOURNEYS)])
 def step_page(
     request: Request,
     journey_id: str,
@@ -184,17 +122,33 @@ def step_page(
     customer: Customer,
     read: QueriesDep,
     change: str = "",
+    confirmed: str = "",
 ) -> Response:
+    """The step's page. A step that asks for a step-up for any answers is shown only to a
+    sign-in strong and recent enough: others go through it and come back here. `confirmed`
+    marks that return (the notice says so once the sign-in meets the step's step-up)."""
     page = read.step_page(customer, journey_id, step)
     if page is None:
         return _not_found(request)
     if isinstance(page, Redirect):
         return redirect(step_url(journey_id, page.step))
+    proof, before_showing = proof_of(request), page.step_up_to_show
+    if before_showing is not None and not proof.meets(before_showing, page.now):
+        return _through_step_up(before_showing, journey_id, step, bool(change))
+    if page.step.group is not None:
+        return group_items.summary(request, page, [])
+    notice = CONFIRMED if confirmed and proof.meets(page.step_up, page.now) else None
     shown = forms.form_values(page.step, page.values)
-    return _render_step(request, page, page.fields(shown), [], bool(change))
+    return _render_step(request, page, page.fields(shown), [], bool(change), notice=notice)
 
 
-@router.post("/journeys/{journey_id}/steps/{step}")
+def _through_step_up(rule: Rule, journey_id: str, step: str, change: bool) -> Response:
+    """Send the browser to sign in as strongly as `rule` asks, then back to the step's page."""
+    back = step_url(journey_id, step, change) + ("&" if change else "?") + "confirmed=1"
+    return redirect(sign_in_url(CUSTOMER_SIGN_IN, back, StepUp(rule.level, rule.within)))
+
+
+@router.post("/journeys/{journey_id}/steps/{step}", dependencies=[allow(Permission.OWN_JOURNEYS)])
 async def submit_step(
     request: Request,
     journey_id: str,
@@ -207,6 +161,8 @@ async def submit_step(
     if posted is None:
         return _not_found(request)
     form = await checked_form(request)
+    if posted.step.group is not None:
+        return await run_in_threadpool(_go_on_from_group, request, do, read, customer, posted, form)
     forms.check_keys(posted.step, form)
     action = "remove" if form.get("remove") else str(form.get("action", "continue"))
     change = form.get("change") == "1"
@@ -236,6 +192,21 @@ async def submit_step(
     )
 
 
+def _go_on_from_group(
+    request: Request,
+    do: Commands,
+    read: Queries,
+    customer: str,
+    posted: StepForm,
+    form: FormData,
+) -> Response:
+    """A repeating group's summary posted (web/pages/group_items.py)."""
+    page = read.step_page(customer, posted.journey_id, posted.step.name)
+    if not isinstance(page, StepPage):
+        return redirect(step_url(posted.journey_id, page.step if page else None))
+    return group_items.go_on(request, do, read, customer, page, form)
+
+
 def _write_step(
     request: Request,
     do: Commands,
@@ -256,11 +227,22 @@ def _write_step(
         if action in ("save", "remove") or errors:
             do.save_draft(customer, journey_id, step, answers, revision)
             if action == "save":
+                # A visitor keeps their answers by confirming an email address first.
+                if is_visitor(customer):
+                    return redirect(f"/journeys/{journey_id}/save")
                 return redirect(f"/journeys?saved={journey_id}")
             if not errors:
                 return redirect(step_url(journey_id, step, change))
             raise InvalidAnswers("There is a problem with the files", errors)
-        changed = do.submit_step(customer, journey_id, step, answers, revision)
+        try:
+            changed = do.submit_step(
+                customer, journey_id, step, answers, revision, proof=proof_of(request)
+            )
+        except StepUpRequired as needed:
+            # Nothing is lost while they confirm who they are: what they typed is the draft
+            # the page shows when they come back.
+            do.save_draft(customer, journey_id, step, answers, revision)
+            return _through_step_up(Rule(needed.level, needed.within), journey_id, step, change)
     except InvalidAnswers as refused:
         page = read.step_page(customer, journey_id, step, follow_position=False)
         assert isinstance(page, StepPage)
@@ -277,7 +259,10 @@ def _write_step(
     return redirect(step_url(journey_id, current, change and current != CHECK_ANSWERS))
 
 
-@router.post("/journeys/{journey_id}/steps/{step}/draft")
+@router.post(
+    "/journeys/{journey_id}/steps/{step}/draft",
+    dependencies=[allow(Permission.OWN_JOURNEYS)],
+)
 async def autosave(
     request: Request,
     journey_id: str,
@@ -344,6 +329,7 @@ def _render_step(
         journey=page.journey,
         journey_id=page.journey_id,
         step=spec,
+        content=page.content,
         fields=fields,
         single=single,
         errors=errors,
@@ -352,13 +338,14 @@ def _render_step(
         notice=notice,
         multipart=page.multipart,
         back=step_url(page.journey_id, page.back) if page.back else "/journeys",
+        shown=present_computed(page.journey, page.state, spec.show),
     )
 
 
 # --- check answers, declaration, confirmation and status -----------------------------------
 
 
-@router.get("/journeys/{journey_id}/check-answers")
+@router.get("/journeys/{journey_id}/check-answers", dependencies=[allow(Permission.OWN_JOURNEYS)])
 def check_answers(
     request: Request, journey_id: str, customer: Customer, read: QueriesDep
 ) -> Response:
@@ -368,7 +355,7 @@ def check_answers(
     return _render_check_answers(request, page, [])
 
 
-@router.post("/journeys/{journey_id}/check-answers")
+@router.post("/journeys/{journey_id}/check-answers", dependencies=[allow(Permission.OWN_JOURNEYS)])
 async def send(
     request: Request, journey_id: str, customer: Customer, do: CommandsDep, read: QueriesDep
 ) -> Response:
@@ -416,10 +403,11 @@ def _render_check_answers(
         errors=errors,
         revision=page.revision,
         declaration=page.declaration,
+        shown=page.computed,
     )
 
 
-@router.get("/journeys/{journey_id}/confirmation")
+@router.get("/journeys/{journey_id}/confirmation", dependencies=[allow(Permission.OWN_JOURNEYS)])
 def confirmation(
     request: Request, journey_id: str, customer: Customer, read: QueriesDep
 ) -> Response:
@@ -435,9 +423,12 @@ def confirmation(
     )
 
 
-@router.get("/journeys/{journey_id}/status")
+@router.get("/journeys/{journey_id}/status", dependencies=[allow(Permission.OWN_JOURNEYS)])
 def status(request: Request, journey_id: str, customer: Customer, read: QueriesDep) -> Response:
-    page = read.journey_page(customer, journey_id)
+    """The journey's progress, for its owner, and for the visitor who started it once it
+    passed to the customer it created (this page only)."""
+    owner = read.owner_for_status(customer, journey_id)
+    page = read.journey_page(owner, journey_id)
     view, journey = page.view, page.journey
     events = [
         {"words": event_words(journey, e), "at": e["at"]}
@@ -452,14 +443,71 @@ def status(request: Request, journey_id: str, customer: Customer, read: QueriesD
         view=view,
         events=list(reversed(events)),
         outcome_words=OUTCOME_WORDS.get((view["outcome"] or {}).get("outcome", ""), ""),
+        next_steps=_next_steps(journey, view),
         status_words=STATUS_WORDS.get(view["status"], view["status"]),
+        tasks=_open_tasks(request, customer, journey_id, view["status"])
+        if owner == customer
+        else [],
+        ended_words=_ended_words(view),
     )
+
+
+def _next_steps(journey: Journey, view: dict[str, Any]) -> str | None:
+    """What the definition tells the customer to do next under the outcome reached, if
+    anything (an outcome staff chose outside the decision's own has none)."""
+    outcome = (view["outcome"] or {}).get("outcome")
+    decision = journey.definition.decision
+    if outcome is None or decision is None:
+        return None
+    return next((o.next_steps for o in decision.outcomes if o.outcome == outcome), None)
+
+
+def _ended_words(view: dict[str, Any]) -> str | None:
+    ended = view.get("ended")
+    if not ended:
+        return None
+    return ENDED_WORDS.get((ended["status"], ended["by"]), STATUS_WORDS.get(ended["status"]))
+
+
+@router.post("/journeys/{journey_id}/withdraw", dependencies=[allow(Permission.OWN_JOURNEYS)])
+async def withdraw(
+    request: Request, journey_id: str, customer: Customer, do: CommandsDep
+) -> Response:
+    """Withdraw from the status page; a journey that can no longer be withdrawn (or moved
+    meanwhile) is shown again as it now is."""
+    form = await checked_form(request)
+    if set(form.keys()) - {"csrf_token", "revision"}:
+        raise forms.TamperedForm("The form has fields this page does not have")
+    revision = forms.revision(form)
+    with contextlib.suppress(Conflict, Refused):  # the status page shows how it now stands
+        await run_in_threadpool(do.withdraw, customer, journey_id, revision)
+    return redirect(f"/journeys/{journey_id}/status")
+
+
+@router.post("/journeys/{journey_id}/holds/cancel", dependencies=[allow(Permission.OWN_JOURNEYS)])
+async def cancel_hold(
+    request: Request, journey_id: str, customer: Customer, do: CommandsDep
+) -> Response:
+    """Cancel a held effect from the status page, which then shows whether it was."""
+    form = await checked_form(request)
+    if set(form.keys()) - {"csrf_token", "revision", "key"}:
+        raise forms.TamperedForm("The form has fields this page does not have")
+    revision, key = forms.revision(form), str(form.get("key", ""))
+    with contextlib.suppress(Conflict, Refused):  # the status page shows how it now stands
+        await run_in_threadpool(do.cancel_hold, customer, journey_id, key, revision)
+    return redirect(f"/journeys/{journey_id}/status")
+
+
+def _open_tasks(request: Request, customer: str, journey_id: str, status: str) -> Any:
+    """What a handler asked of the customer that is still open (only a journey in review
+    can have any): see web/pages/tasks.py."""
+    return request.app.state.cases.tasks_for(customer, journey_id) if status == IN_REVIEW else []
 
 
 # --- theme --------------------------------------------------------------------------------
 
 
-@router.get("/theme.css")
+@router.get("/theme.css", dependencies=[PUBLIC])
 def theme_css(request: Request) -> Response:
     return Response(
         request.app.state.theme.css(),
@@ -468,7 +516,7 @@ def theme_css(request: Request) -> Response:
     )
 
 
-@router.get("/brand/logo")
+@router.get("/brand/logo", dependencies=[PUBLIC])
 def logo(request: Request) -> Response:
     path = request.app.state.settings.logo
     if not request.app.state.theme.has_logo:
@@ -476,17 +524,5 @@ def logo(request: Request) -> Response:
     return FileResponse(path)
 
 
-def _local(target: str) -> str:
-    """Only same-site paths are followed after sign-in (no open redirects)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/journeys"
-
-
 def _not_found(request: Request) -> Response:
-    return render(
-        request,
-        "error.html",
-        "Page not found",
-        404,
-        heading="Page not found",
-        message="If you typed the web address, check it is correct.",
-    )
+    return not_found(request)

@@ -1,0 +1,129 @@
+"""`wayline insights`: take in the event log and export what insights answer.
+
+`ingest` copies the events written since its last run into the insights DuckDB file
+(WAYLINE_INSIGHTS_PATH, by default insights.duckdb in WAYLINE_HOME); `export --parquet DIR`
+writes each question's answer (funnel, step times, field errors, ...) for every journey type
+and version as one Parquet file. Neither needs partners: only the database and the journey
+definitions (for each type's abandonment window and payment deadline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from wayline.config import Settings
+
+if TYPE_CHECKING:
+    from wayline.bootstrap import Components
+    from wayline.insights.service import Insights
+
+app = typer.Typer(help="Insights: where customers struggle, from the event log.")
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+
+@contextmanager
+def _insights() -> Iterator[Insights]:
+    from wayline.bootstrap import insights
+    from wayline.journeys.loader import load_directory
+    from wayline.runtime.clock import SystemClock
+    from wayline.store import Store
+    from wayline.store.database import make_engine
+    from wayline.store.migrate import is_migrated
+
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        if not is_migrated(engine):
+            errors.print("[bold red]The database has no Wayline tables:[/] run `wayline migrate`")
+            raise typer.Exit(2)
+        journeys = load_directory(settings.journeys_dir)
+        yield insights(settings, Store(engine), journeys.values, SystemClock())
+    finally:
+        engine.dispose()
+
+
+def _busy(path: Path) -> typer.Exit:
+    errors.print(
+        f"[bold red]{path} is in use by another process[/] (one writer at a time): try again"
+    )
+    return typer.Exit(3)
+
+
+@app.command()
+def ingest() -> None:
+    """Take in the events written since the last run (idempotent: again adds nothing)."""
+    from wayline.insights.warehouse import Busy
+
+    with _insights() as insights:
+        with Progress(
+            TextColumn("Ingesting events"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as progress:
+            task = progress.add_task("ingest", total=None)
+            try:
+                done = insights.refresh(lambda n: progress.advance(task, n))
+            except Busy:
+                raise _busy(insights.path) from None
+        console.print(f"{done.added} new events; up to event {done.cursor} in {insights.path}")
+
+
+@app.command()
+def export(
+    parquet: Annotated[
+        Path, typer.Option("--parquet", help="Write one Parquet file per question here.")
+    ],
+    since: Annotated[str, typer.Option(help="Journeys started from this day (YYYY-MM-DD).")] = "",
+    until: Annotated[str, typer.Option(help="Journeys started up to this day (YYYY-MM-DD).")] = "",
+) -> None:
+    """Write every question's answer, for every journey type and version, to Parquet."""
+    from wayline.insights.filters import Asked, InvalidFilters
+    from wayline.insights.warehouse import Busy
+
+    try:
+        asked = Asked.parse(since=since, until=until)
+    except InvalidFilters as invalid:
+        for error in invalid.errors:
+            errors.print(f"--{error.field}: {error.message}", markup=False)
+        raise typer.Exit(2) from None
+    with _insights() as insights:
+        try:
+            written = insights.export(parquet, asked)
+        except Busy:
+            raise _busy(insights.path) from None
+    for path in written:
+        console.print(str(path), markup=False, highlight=False)
+
+
+def with_history(
+    seed: Callable[[Components], object], settings: Settings, count: int
+) -> Callable[[Components], object]:
+    """The demo's seeding, then `count` history claims with a progress bar (`wayline demo
+    --seed-history N`); none when the database has history already (a restart)."""
+
+    def seeded(components: Components) -> object:
+        made = seed(components)
+        if count:
+            seed_history_with_progress(settings, count)
+        return made
+
+    return seeded
+
+
+def seed_history_with_progress(settings: Settings, count: int) -> int:
+    """Make `count` history claims, showing progress; how many were made."""
+    from wayline.sandbox.history import seed_history
+
+    with Progress(
+        TextColumn("Seeding history"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("history", total=count)
+        made = seed_history(settings, count, lambda n: progress.advance(task, n))
+    console.print(f"{len(made)} past claims made for /insights")
+    return len(made)

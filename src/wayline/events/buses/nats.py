@@ -1,0 +1,113 @@
+"""NATS JetStream: each event a binary-mode CloudEvent (`ce-` headers, the data as body) on
+subject `wayline.<journey type>.<event type>`, in one stream (WAYLINE by default, created
+when missing) whose duplicate window drops a message whose `Nats-Msg-Id` (the event id) it
+already holds: an event published again after a relay died before marking it is kept once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import nats
+import structlog
+from nats.js.errors import BadRequestError, NotFoundError
+
+from wayline.events.buses.base import Bus, by_journey, token
+from wayline.events.envelope import CloudEvent
+
+log = structlog.get_logger("wayline.events")
+
+DUPLICATE_WINDOW_SECONDS = 120.0
+
+
+def subject_of(event: CloudEvent, prefix: str = "wayline") -> str:
+    """<prefix>.<journey type>.<event type>, e.g. wayline.motor-claim.journey.step.completed."""
+    return f"{prefix}.{token(event.journey_type)}.{event.topic}"
+
+
+class NatsBus(Bus):
+    """A JetStream publisher with its own event loop (the relay is synchronous)."""
+
+    def __init__(
+        self, url: str, stream: str = "WAYLINE", timeout: float = 5.0, prefix: str = "wayline"
+    ):
+        self.url = url
+        self.stream = stream
+        self.prefix = prefix
+        self.timeout = timeout
+        self._loop = asyncio.new_event_loop()
+        self._connection: Any = None
+        self._jetstream: Any = None
+
+    def publish(self, events: Sequence[CloudEvent], replay: str | None = None) -> list[str]:
+        if not events:
+            return []
+        return self._loop.run_until_complete(self._publish(events, replay))
+
+    def close(self) -> None:
+        """Close the connection, finish what the client left running, close the loop."""
+        if self._connection is not None and not self._connection.is_closed:
+            self._loop.run_until_complete(self._connection.close())
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
+
+    async def _ready(self) -> Any:
+        if self._connection is None or self._connection.is_closed:
+            self._connection = await nats.connect(
+                self.url,
+                connect_timeout=self.timeout,
+                max_reconnect_attempts=2,
+                reconnect_time_wait=0.5,  # the relay's own loop retries after that
+            )
+            self._jetstream = self._connection.jetstream(timeout=self.timeout)
+            await self._ensure_stream()
+        return self._jetstream
+
+    async def _ensure_stream(self) -> None:
+        try:
+            await self._jetstream.stream_info(self.stream)
+        except NotFoundError:
+            try:
+                await self._jetstream.add_stream(
+                    name=self.stream,
+                    subjects=[f"{self.prefix}.>"],
+                    duplicate_window=DUPLICATE_WINDOW_SECONDS,
+                )
+            except BadRequestError:  # another relay created it first
+                await self._jetstream.stream_info(self.stream)
+                return
+            log.info("events.stream_created", stream=self.stream)
+
+    async def _publish(self, events: Sequence[CloudEvent], replay: str | None) -> list[str]:
+        jetstream = await self._ready()
+        # Journeys in parallel, each journey's events one after another (its order holds).
+        runs = await asyncio.gather(
+            *(self._publish_in_order(jetstream, group, replay) for group in by_journey(events))
+        )
+        return [event_id for run in runs for event_id in run]
+
+    async def _publish_in_order(
+        self, jetstream: Any, events: list[CloudEvent], replay: str | None
+    ) -> list[str]:
+        sent: list[str] = []
+        for event in events:
+            headers = event.binary_headers()
+            headers["Nats-Msg-Id"] = f"{event.id}.replay.{replay}" if replay else event.id
+            try:
+                await jetstream.publish(
+                    subject_of(event, self.prefix),
+                    event.body(),
+                    headers=headers,
+                    stream=self.stream,
+                )
+            except Exception as error:  # the journey stops here; the relay retries it
+                log.warning("events.publish_failed", bus="nats", error=type(error).__name__)
+                break
+            sent.append(event.id)
+        return sent

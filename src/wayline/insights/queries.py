@@ -1,0 +1,307 @@
+"""The questions insights answer, as SQL over the warehouse, per journey type and version.
+
+Every question reads a cohort: the journeys of a type and version (either may be left open)
+that started within a date range. Its answers are grouped by journey type and definition
+version, so two versions can be put side by side and the export holds them all.
+
+The funnel reads where each journey was sent next (`data.next` of `journey.started`,
+`step.completed` and `answer.changed`): a step is *reached* when a journey was sent to it or
+completed it, *completed* when the journey completed it (`check-answers` when it was
+submitted), and *dropped* when it is where an unsubmitted journey last stood and the journey
+ended without being sent (expired, withdrawn) or has been quiet for longer than its
+abandonment window. A journey still inside its window counts as neither: it is in progress.
+
+Times are in seconds; medians and 90th percentiles are DuckDB's `quantile_cont`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from wayline.insights.warehouse import Warehouse
+
+CHECK_ANSWERS = "check-answers"  # the engine's name for the page before sending
+ENDED_UNSENT = ("journey.expired", "journey.withdrawn", "journey.abandoned")
+_EARLIEST = datetime(1970, 1, 1)
+_LATEST = datetime(9999, 1, 1)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A journey type's own times: how long a quiet draft may wait before it counts as
+    dropped (its definition's `abandon_after`), and the deadline of its payment, if any."""
+
+    abandon_after: timedelta
+    payment_deadline: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which journeys to count: a type and version (None: all), started from `since` to
+    `until` (whole UTC days, both included), judged at `as_of`. `terms` by journey type;
+    `default_abandon_after` for a type without terms."""
+
+    as_of: datetime
+    default_abandon_after: timedelta
+    journey: str | None = None
+    version: str | None = None
+    since: date | None = None
+    until: date | None = None
+    terms: dict[str, Terms] = field(default_factory=dict)
+
+    def params(self) -> dict[str, Any]:
+        since = datetime.combine(self.since, time()) if self.since else _EARLIEST
+        until = datetime.combine(self.until + timedelta(days=1), time()) if self.until else _LATEST
+        as_of = self.as_of.astimezone(UTC).replace(tzinfo=None) if self.as_of.tzinfo else self.as_of
+        return {
+            "journey": self.journey,
+            "version": self.version,
+            "since": since,
+            "until": until,
+            "as_of": as_of,
+            "default_window": self.default_abandon_after.total_seconds(),
+        }
+
+
+_COHORT = """
+cohort AS (
+    SELECT journey_id, any_value(journey) AS journey, any_value(version) AS version,
+           min(ts) AS started
+    FROM events
+    WHERE type = 'journey.started'
+      AND ($journey IS NULL OR journey = $journey)
+      AND ($version IS NULL OR version = $version)
+    GROUP BY journey_id
+    HAVING min(ts) >= $since AND min(ts) < $until
+),
+ev AS MATERIALIZED (
+    SELECT e.* FROM events e SEMI JOIN cohort c ON e.journey_id = c.journey_id
+)"""
+
+# Per journey and step, in one pass: when it was first reached (sent there, or completed it)
+# and first completed (`check-answers`: sent).
+_STEPS = """,
+touch AS MATERIALIZED (
+    SELECT journey_id, step, min(ts) AS reached_at, min(ts) FILTER (WHERE done) AS done_at
+    FROM (
+        SELECT journey_id, next_step AS step, ts, false AS done FROM ev
+        WHERE next_step IS NOT NULL
+        UNION ALL
+        SELECT journey_id, step, ts, true FROM ev WHERE type = 'step.completed'
+        UNION ALL
+        SELECT journey_id, 'check-answers', ts, true FROM ev WHERE type = 'journey.submitted'
+    ) GROUP BY ALL
+)"""
+
+FUNNEL = (
+    "WITH"
+    + _COHORT
+    + _STEPS
+    + """,
+fate AS (
+    SELECT ev.journey_id,
+           arg_max(next_step, event_id) FILTER (WHERE next_step IS NOT NULL) AS last_step,
+           max(ts) AS last_at,
+           bool_or(type = 'journey.submitted') AS submitted,
+           bool_or(type IN ('journey.expired', 'journey.withdrawn', 'journey.abandoned'))
+               AS ended
+    FROM ev GROUP BY ev.journey_id
+),
+dropped AS (
+    SELECT f.journey_id, f.last_step AS step
+    FROM fate f JOIN cohort c USING (journey_id)
+    LEFT JOIN terms t ON t.journey = c.journey
+    WHERE NOT f.submitted AND f.last_step IS NOT NULL
+      AND (f.ended OR f.last_at < $as_of - to_seconds(coalesce(t.abandon_s, $default_window)))
+)
+SELECT c.journey, c.version, r.step,
+       count(*) AS reached, count(r.done_at) AS completed, count(x.journey_id) AS dropped,
+       median(epoch(r.reached_at - c.started)) AS position
+FROM touch r JOIN cohort c USING (journey_id)
+LEFT JOIN dropped x USING (journey_id, step)
+GROUP BY ALL
+ORDER BY c.journey, c.version, position, r.step"""
+)
+
+STEP_TIMES = (
+    "WITH"
+    + _COHORT
+    + _STEPS
+    + """
+SELECT c.journey, c.version, r.step, count(*) AS journeys,
+       quantile_cont(epoch(r.done_at - r.reached_at), 0.5) AS median_s,
+       quantile_cont(epoch(r.done_at - r.reached_at), 0.9) AS p90_s,
+       median(epoch(r.reached_at - c.started)) AS position
+FROM touch r JOIN cohort c USING (journey_id)
+WHERE r.done_at IS NOT NULL
+GROUP BY ALL
+ORDER BY c.journey, c.version, position, r.step"""
+)
+
+FIELD_ERRORS = (
+    "WITH"
+    + _COHORT
+    + """
+SELECT c.journey, c.version, f.step, f.field, f.message,
+       count(*) AS errors, count(DISTINCT f.journey_id) AS journeys
+FROM field_errors f JOIN cohort c USING (journey_id)
+GROUP BY ALL
+ORDER BY c.journey, c.version, errors DESC, f.field, f.message"""
+)
+
+COMPLETION = (
+    "WITH"
+    + _COHORT
+    + """,
+sent AS (SELECT journey_id, min(ts) AS ts FROM ev WHERE type = 'journey.submitted' GROUP BY ALL),
+fulfilled AS (SELECT DISTINCT journey_id FROM ev WHERE type = 'journey.completed')
+SELECT c.journey, c.version, count(*) AS started, count(s.journey_id) AS submitted,
+       count(f.journey_id) AS fulfilled,
+       quantile_cont(epoch(s.ts - c.started), 0.5) AS median_s,
+       quantile_cont(epoch(s.ts - c.started), 0.9) AS p90_s
+FROM cohort c LEFT JOIN sent s USING (journey_id) LEFT JOIN fulfilled f USING (journey_id)
+GROUP BY ALL
+ORDER BY c.journey, c.version"""
+)
+
+PARTNER_FAILURES = (
+    "WITH"
+    + _COHORT
+    + """
+SELECT c.journey, c.version, ev.type, coalesce(ev.name, 'unnamed') AS name,
+       coalesce(ev.status, 'failed') AS status,
+       count(*) AS failures, count(DISTINCT ev.journey_id) AS journeys
+FROM ev JOIN cohort c USING (journey_id)
+WHERE (ev.type = 'check.completed' AND ev.status = 'unavailable')
+   OR ev.type IN ('effect.failed', 'effect.refused')
+GROUP BY ALL
+ORDER BY c.journey, c.version, failures DESC, name"""
+)
+
+OUTCOMES = (
+    "WITH"
+    + _COHORT
+    + """
+SELECT c.journey, c.version, coalesce(ev.outcome, 'none') AS outcome,
+       unnest(coalesce(ev.reasons, ['(no reason given)'])) AS reason
+FROM ev JOIN cohort c USING (journey_id)
+WHERE ev.type = 'decision.made'"""
+)
+OUTCOMES = f"""SELECT journey, version, outcome, reason, count(*) AS journeys
+FROM ({OUTCOMES}) GROUP BY ALL ORDER BY journey, version, journeys DESC, outcome, reason"""
+
+TIMINGS = (
+    "WITH"
+    + _COHORT
+    + """,
+sent AS (SELECT journey_id, min(ts) AS ts FROM ev WHERE type = 'journey.submitted' GROUP BY ALL),
+decided AS (SELECT journey_id, min(ts) AS ts FROM ev WHERE type = 'decision.made' GROUP BY ALL),
+paid AS (SELECT journey_id, min(ts) AS ts FROM ev WHERE type = 'payment.sent' GROUP BY ALL),
+breached AS (
+    SELECT journey_id, count(*) AS n FROM ev WHERE type = 'deadline.breached' GROUP BY ALL
+)
+SELECT c.journey, c.version,
+       count(d.journey_id) AS decided,
+       quantile_cont(epoch(d.ts - s.ts), 0.5) AS decision_median_s,
+       quantile_cont(epoch(d.ts - s.ts), 0.9) AS decision_p90_s,
+       count(p.journey_id) AS paid,
+       quantile_cont(epoch(p.ts - d.ts), 0.5) AS payment_median_s,
+       quantile_cont(epoch(p.ts - d.ts), 0.9) AS payment_p90_s,
+       any_value(t.payment_s) AS payment_deadline_s,
+       count(*) FILTER (WHERE epoch(p.ts - d.ts) > t.payment_s) AS paid_late,
+       coalesce(sum(b.n), 0) AS breaches
+FROM cohort c
+LEFT JOIN sent s USING (journey_id)
+LEFT JOIN decided d USING (journey_id)
+LEFT JOIN paid p USING (journey_id)
+LEFT JOIN breached b USING (journey_id)
+LEFT JOIN terms t ON t.journey = c.journey
+GROUP BY ALL
+ORDER BY c.journey, c.version"""
+)
+
+BREACHES = (
+    "WITH"
+    + _COHORT
+    + """
+SELECT c.journey, c.version, coalesce(ev.name, 'unnamed') AS deadline, count(*) AS breaches
+FROM ev JOIN cohort c USING (journey_id)
+WHERE ev.type = 'deadline.breached'
+GROUP BY ALL
+ORDER BY c.journey, c.version, breaches DESC, deadline"""
+)
+
+VERSIONS = """
+SELECT journey, version, count(*) AS journeys, min(ts) AS first_started, max(ts) AS last_started
+FROM events WHERE type = 'journey.started'
+GROUP BY ALL ORDER BY journey, first_started, version"""
+
+# Every question by name: the export writes one Parquet file each.
+QUESTIONS = {
+    "funnel": FUNNEL,
+    "step_times": STEP_TIMES,
+    "field_errors": FIELD_ERRORS,
+    "completion": COMPLETION,
+    "partner_failures": PARTNER_FAILURES,
+    "outcomes": OUTCOMES,
+    "timings": TIMINGS,
+    "breaches": BREACHES,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One answer row: its columns by name."""
+
+    values: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def prepare(warehouse: Warehouse, scope: Scope) -> None:
+    """Load the scope's terms into this connection (a temporary table the questions join)."""
+    db = warehouse.connection
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE terms (journey VARCHAR, abandon_s DOUBLE, payment_s DOUBLE)"
+    )
+    rows = [
+        (
+            name,
+            terms.abandon_after.total_seconds(),
+            terms.payment_deadline.total_seconds() if terms.payment_deadline else None,
+        )
+        for name, terms in scope.terms.items()
+    ]
+    if rows:
+        db.executemany("INSERT INTO terms VALUES (?, ?, ?)", rows)
+
+
+def ask(warehouse: Warehouse, question: str, scope: Scope) -> list[Row]:
+    """One question's answer rows (call `prepare` first on this connection)."""
+    sql = QUESTIONS[question]
+    result = warehouse.connection.execute(sql, _used(sql, scope.params()))
+    names = [column[0] for column in result.description]
+    return [Row(dict(zip(names, row, strict=True))) for row in result.fetchall()]
+
+
+def versions(warehouse: Warehouse) -> list[Row]:
+    """Each journey type's versions seen, oldest first, with how many journeys started."""
+    result = warehouse.connection.execute(VERSIONS)
+    names = [column[0] for column in result.description]
+    return [Row(dict(zip(names, row, strict=True))) for row in result.fetchall()]
+
+
+def export_params(question: str, scope: Scope) -> dict[str, Any]:
+    """The parameters `question` uses, for the export's COPY."""
+    return _used(QUESTIONS[question], scope.params())
+
+
+def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    # DuckDB refuses named parameters a statement does not use.
+    return {name: value for name, value in params.items() if f"${name}" in sql}

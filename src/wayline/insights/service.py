@@ -1,0 +1,129 @@
+"""Insights as the CLI and the pages use them: take in new events, answer an analyst's
+filters as a report per version, and export every question to Parquet.
+
+Each operation opens the warehouse file and closes it again, so the CLI and a web process take
+turns (DuckDB allows one writer per file; `Busy` when the other holds it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from wayline.insights import queries
+from wayline.insights.filters import MAX_VERSIONS, Asked
+from wayline.insights.ingest import Ingested, ingest
+from wayline.insights.queries import Row, Scope
+from wayline.insights.records import EventSource
+from wayline.insights.terms import terms_of
+from wayline.insights.warehouse import open_warehouse
+from wayline.journeys.loader import Journey
+
+TOP_FIELDS = 10  # the fields with the most errors, per version
+
+
+@dataclass(frozen=True)
+class VersionReport:
+    """Every answer for one version of the journey type."""
+
+    version: str
+    funnel: list[Row] = field(default_factory=list)
+    step_times: list[Row] = field(default_factory=list)
+    field_errors: list[Row] = field(default_factory=list)
+    completion: Row | None = None
+    partner_failures: list[Row] = field(default_factory=list)
+    outcomes: list[Row] = field(default_factory=list)
+    timings: Row | None = None
+    breaches: list[Row] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The journey type shown (None when nothing was taken in yet), the versions there are
+    for each type, and the chosen versions' answers, oldest version first."""
+
+    journey: str | None
+    versions: dict[str, list[Row]]
+    shown: list[VersionReport]
+
+
+class Insights:
+    def __init__(
+        self,
+        path: Path,
+        source: EventSource,
+        journeys: Callable[[], Iterable[Journey]],
+        default_abandon_after: timedelta,
+        now: Callable[[], datetime],
+    ):
+        self.path = path
+        self.source = source
+        self.journeys = journeys
+        self.default_abandon_after = default_abandon_after
+        self.now = now
+
+    def refresh(self, progress: Callable[[int], None] | None = None) -> Ingested:
+        """Take in the events written since the last run."""
+        with open_warehouse(self.path) as warehouse:
+            return ingest(warehouse, self.source, progress=progress)
+
+    def scope(self, asked: Asked, journey: str | None = None) -> Scope:
+        return Scope(
+            as_of=self.now(),
+            default_abandon_after=self.default_abandon_after,
+            journey=journey,
+            since=asked.since,
+            until=asked.until,
+            terms=terms_of(self.journeys()),
+        )
+
+    def report(self, asked: Asked, refresh: bool = False) -> Report:
+        """The answers for the asked journey type (else the first with journeys) and versions
+        (else its latest two)."""
+        with open_warehouse(self.path) as warehouse:
+            if refresh:
+                ingest(warehouse, self.source)
+            by_type: dict[str, list[Row]] = {}
+            for row in queries.versions(warehouse):
+                by_type.setdefault(row.journey, []).append(row)
+            journey = asked.journey or next(iter(by_type), None)
+            if journey is None:
+                return Report(None, by_type, [])
+            known = [row.version for row in by_type.get(journey, [])]
+            chosen = [v for v in asked.versions if v in known] or known[-MAX_VERSIONS:]
+            scope = self.scope(asked, journey)
+            queries.prepare(warehouse, scope)
+            answers = {name: queries.ask(warehouse, name, scope) for name in queries.QUESTIONS}
+        return Report(journey, by_type, [_version(v, answers) for v in chosen])
+
+    def export(self, directory: Path, asked: Asked) -> list[Path]:
+        """One Parquet file per question, every journey type and version, in `directory`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        with open_warehouse(self.path) as warehouse:
+            scope = self.scope(asked)
+            queries.prepare(warehouse, scope)
+            for name, sql in queries.QUESTIONS.items():
+                target = directory / f"{name}.parquet"
+                warehouse.export_parquet(sql, queries.export_params(name, scope), target)
+                written.append(target)
+        return written
+
+
+def _version(version: str, answers: dict[str, list[Row]]) -> VersionReport:
+    def of(name: str) -> list[Row]:
+        return [row for row in answers[name] if row.version == version]
+
+    return VersionReport(
+        version=version,
+        funnel=of("funnel"),
+        step_times=of("step_times"),
+        field_errors=of("field_errors")[:TOP_FIELDS],
+        completion=next(iter(of("completion")), None),
+        partner_failures=of("partner_failures"),
+        outcomes=of("outcomes"),
+        timings=next(iter(of("timings")), None),
+        breaches=of("breaches"),
+    )

@@ -1,0 +1,184 @@
+"""The store's codec (store/codec.py) with envelope encryption by classification.
+
+What is sealed, and how:
+- a single value (an answer's row, a case note, an effect's params, a document's evidence, a
+  visitor's email) is sealed whole when its classification is personal, sensitive or
+  financial, as `{"$sealed": "wl1:…"}` in a JSON column (no answer is an object with that
+  name) or as the bare `wl1:…` text in a text column;
+- a journey's state keeps its frame in clear (ids, status, steps done, times, reference,
+  outcome) and the internal and public answers, drafts and prefilled values; everything
+  classified (by the journey definition's fields), every computed value, and the partner
+  data, checks, payments and call results it holds are sealed together as one envelope under
+  `"sealed"`: one encryption per write, whatever the number of fields.
+
+A value's data subject is the journey's owner when it is sealed; the envelope names them, so it
+opens wherever it is found without a lookup. The place (journey and field) is bound too: a
+sealed value copied to another row or field does not open.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from wayline import strict_json
+from wayline.protection import envelope
+from wayline.protection.keys import DataKeys
+from wayline.store import Connection, journeys
+
+SEALED = "$sealed"
+PLAIN_CLASSES = frozenset({"public", "internal"})
+ORDER = envelope.CLASSIFICATIONS
+STATE_FIELD = "journeys.state"
+# Sections of the state keyed by field name, where the definition's classification decides.
+BY_FIELD = ("answers", "prefill")
+# Sections sealed whole when not empty: what partners said (names, accounts), what was paid
+# and to where, computed values (no classification of their own: derived from answers).
+WHOLE = ("computed", "data", "checks", "payments", "recorded")
+
+# (connection, journey name, version) → the classification of each of its field names; raises
+# KeyError for a name the definition does not classify.
+Classifier = Callable[[Connection, str, str], Callable[[str], str]]
+
+
+class FieldCodec:
+    def __init__(self, keys: DataKeys, classifier: Classifier):
+        self.keys = keys
+        self.classifier = classifier
+
+    # --- single values -----------------------------------------------------------------
+
+    def seal_value(
+        self,
+        connection: Connection,
+        subject: str,
+        journey: str,
+        field: str,
+        classification: str,
+        value: Any,
+    ) -> Any:
+        if classification in PLAIN_CLASSES or value is None:
+            return value
+        text = envelope.to_text(
+            self._seal(connection, subject, journey, field, classification, value)
+        )
+        return {SEALED: text}
+
+    def open_value(self, connection: Connection, journey: str, field: str, stored: Any) -> Any:
+        if not (isinstance(stored, dict) and isinstance(stored.get(SEALED), str)):
+            return stored  # plain: internal, public, or written before protection
+        return self._open(connection, journey, field, envelope.from_text(stored[SEALED]))
+
+    def subject_of(self, connection: Connection, journey: str) -> str | None:
+        return journeys.owner_of(connection, journey)
+
+    # --- the journey's state -----------------------------------------------------------
+
+    def seal_state(self, connection: Connection, state: dict[str, Any]) -> dict[str, Any]:
+        classify = self._classifier(connection, state)
+        stored = dict(state)
+        hidden: dict[str, Any] = {}
+        level = "personal"
+        for section in BY_FIELD:
+            plain, secret = _split(state.get(section) or {}, classify)
+            stored[section] = plain
+            if secret:
+                hidden[section] = secret
+                level = _highest(level, secret, classify)
+        drafts_plain: dict[str, Any] = {}
+        drafts_secret: dict[str, Any] = {}
+        for step, draft in (state.get("drafts") or {}).items():
+            drafts_plain[step], secret = _split(draft, classify)
+            if secret:
+                drafts_secret[step] = secret
+                level = _highest(level, secret, classify)
+        stored["drafts"] = drafts_plain
+        if drafts_secret:
+            hidden["drafts"] = drafts_secret
+        for section in WHOLE:
+            if state.get(section):
+                hidden[section] = state[section]
+                stored[section] = {}
+        if hidden:
+            blob = self._seal(
+                connection, state["customer_id"], state["id"], STATE_FIELD, level, hidden
+            )
+            stored["sealed"] = envelope.to_text(blob)
+        return stored
+
+    def open_state(self, connection: Connection, stored: dict[str, Any]) -> dict[str, Any]:
+        sealed = stored.get("sealed")
+        if not isinstance(sealed, str):
+            return stored
+        hidden = self._open(connection, stored["id"], STATE_FIELD, envelope.from_text(sealed))
+        state = {name: value for name, value in stored.items() if name != "sealed"}
+        for section in BY_FIELD:
+            if section in hidden:
+                state[section] = {**(state.get(section) or {}), **hidden[section]}
+        if "drafts" in hidden:
+            drafts = dict(state.get("drafts") or {})
+            for step, secret in hidden["drafts"].items():
+                drafts[step] = {**drafts.get(step, {}), **secret}
+            state["drafts"] = drafts
+        for section in WHOLE:
+            if section in hidden:
+                state[section] = hidden[section]
+        return state
+
+    def _classifier(self, connection: Connection, state: dict[str, Any]) -> Callable[[str], str]:
+        try:
+            return self.classifier(connection, state["journey"], state["version"])
+        except LookupError:
+            return _unknown  # a definition we cannot read: seal everything
+
+    # --- envelopes ---------------------------------------------------------------------
+
+    def _seal(
+        self,
+        connection: Connection,
+        subject: str,
+        journey: str,
+        field: str,
+        classification: str,
+        value: Any,
+    ) -> bytes:
+        # strict_json: a value JSON cannot carry is refused here, as the column would refuse
+        # it in clear, rather than hidden in the ciphertext and failing every later read.
+        plaintext = strict_json.dumps(value).encode()
+        version, key = self.keys.for_sealing(connection, subject)
+        header = envelope.Header(subject, version, classification)
+        return envelope.seal(key, header, journey, field, plaintext)
+
+    def _open(self, connection: Connection, journey: str, field: str, blob: bytes) -> Any:
+        header = envelope.header_of(blob)
+        key = self.keys.for_opening(connection, header.subject, header.key_version)
+        return json.loads(envelope.open_sealed(key, blob, journey, field))
+
+
+def _unknown(name: str) -> str:
+    raise KeyError(name)
+
+
+def _class_of(classify: Callable[[str], str], name: str) -> str:
+    try:
+        return classify(name)
+    except KeyError:
+        return "personal"  # not classified by the definition: sealed, to be safe
+
+
+def _split(
+    values: dict[str, Any], classify: Callable[[str], str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    plain: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    for name, value in values.items():
+        if _class_of(classify, name) in PLAIN_CLASSES:
+            plain[name] = value
+        else:
+            secret[name] = value
+    return plain, secret
+
+
+def _highest(level: str, secret: dict[str, Any], classify: Callable[[str], str]) -> str:
+    return max([level, *(_class_of(classify, name) for name in secret)], key=ORDER.index)

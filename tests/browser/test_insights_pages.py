@@ -1,0 +1,111 @@
+"""The insights page in Chromium, signed in as the demo's analyst (Avery), over a small seeded
+history: reached from the staff home, checked with axe-core (zero violations) with its charts
+and their tables, compared across two versions, and a bad date range shown as errors on the
+page. A customer and a handler are refused."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from browser_journey import Keyboard, check_page
+from conftest import REPO, _free_port, _Server, new_context
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from wayline.bootstrap import build
+from wayline.config import Settings
+from wayline.sandbox.history import seed_history
+from wayline.sandbox.wiring import demo_options
+from wayline.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home: Path = tmp_path_factory.mktemp("insights-browser")
+    settings = Settings(
+        home=home,
+        demo=True,
+        secret_key="insights-browser-tests",
+        journeys_dir=REPO / "journeys",
+        rate_limits=False,
+    )
+    components = build(settings, migrate=True, **demo_options())
+    seed_history(settings, 10)
+    app = create_app(components)
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = _Server(config)
+    thread = threading.Thread(target=server.run, name="insights-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = server.force_exit = True
+        thread.join(timeout=10)
+        components.store.engine.dispose()
+
+
+@pytest.fixture
+def signed_in_as(browser: Browser, served: str) -> Iterator:
+    opened: list[BrowserContext] = []
+
+    def make(**who: str) -> Page:
+        context = new_context(browser, served)
+        opened.append(context)
+        response = context.request.post("/auth/demo", data=who)
+        assert response.status == 204, response.text()
+        return context.new_page()
+
+    yield make
+    for context in opened:
+        context.close()
+
+
+def test_avery_reads_the_insights_by_keyboard(signed_in_as) -> None:
+    page = signed_in_as(staff="avery")
+    keys = Keyboard(page)
+    keys.go("/staff")
+    keys.follow('a[href="/insights"]')
+    expect(page.locator("h1")).to_have_text("Insights")
+    check_page(page)
+    charts = page.locator('svg[role="img"]')
+    expect(charts).to_have_count(6)  # funnel, errors and times, for each of two versions
+    expect(charts.first.locator("title")).to_contain_text("Funnel of motor-claim version")
+    funnel_table = page.locator(".insight-column").first.locator("table").first
+    expect(funnel_table.locator("tbody th", has_text="policy")).to_be_visible()
+    expect(page.locator("#completion-heading")).to_be_visible()
+    expect(page.locator("input[name=version]:checked")).to_have_count(2)
+    keys.assert_no_pointer()
+
+
+def test_a_bad_date_range_is_shown_on_the_page(signed_in_as) -> None:
+    page = signed_in_as(staff="avery")
+    page.goto("/insights")
+    page.fill("#since", "2026-02-31")
+    page.fill("#until", "soon")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show insights").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.locator('a[href="#since"]')).to_contain_text("From must be a real date")
+    expect(page.locator("#until-error")).to_contain_text("To must be a real date")
+    assert page.locator('svg[role="img"]').count() == 0
+    check_page(page)
+
+
+@pytest.mark.parametrize("who", [{"customer": "alex"}, {"staff": "casey"}])
+def test_customers_and_handlers_are_refused(signed_in_as, who: dict[str, str]) -> None:
+    page = signed_in_as(**who)
+    response = page.goto("/insights")
+    assert response is not None and response.status == 403
+    expect(page.locator("svg[role=img]")).to_have_count(0)
