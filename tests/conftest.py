@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from wayline import guards
+from wayline.store.database import make_engine
+from wayline.store.migrate import upgrade
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -77,11 +80,12 @@ def postgres_server() -> str:
     pytest.skip(f"PostgreSQL is not reachable at {LOCAL_POSTGRES} and CI is not set")
 
 
-def fresh_postgres_database(server: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
+def fresh_postgres_database(server: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards: empty, or a copy of `template`."""
     name = f"wayline_t_{secrets.token_hex(6)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(libpq_url(server), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield libpq_url(server, name)
     finally:
@@ -89,15 +93,46 @@ def fresh_postgres_database(server: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()  # no connection may stay open on a template that is copied
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> Iterator[str]:
+    """The name of a PostgreSQL database migrated to the newest version once per test process.
+    Tests marked `migrated_database` get a copy of it (CREATE DATABASE ... TEMPLATE), several
+    times cheaper than migrating a database for each test."""
+    for url in fresh_postgres_database(postgres_server):
+        _migrate(url)
+        yield make_url(url).database or ""
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per test process, copied for `migrated_database` tests."""
+    path = tmp_path_factory.mktemp("template") / "wayline.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database for this test alone."""
+    """A database for this test alone: empty, or migrated to the newest version for a test
+    marked `migrated_database` (the integration tests, unless marked `empty_database`)."""
+    migrated = request.node.get_closest_marker("migrated_database") is not None
     if request.param == "sqlite":
         folder = tmp_path / "db"
         folder.mkdir(exist_ok=True)
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), folder / "wayline.db")
         yield f"sqlite:///{folder / 'wayline.db'}"
         return
-    yield from fresh_postgres_database(request.getfixturevalue("postgres_server"))
+    template = request.getfixturevalue("postgres_template") if migrated else None
+    yield from fresh_postgres_database(request.getfixturevalue("postgres_server"), template)
 
 
 @pytest.fixture(

@@ -4,9 +4,11 @@ and what a JetStream stream holds, read back."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 from sqlalchemy import insert
@@ -14,6 +16,8 @@ from sqlalchemy import insert
 from wayline.journeys.engine import Event
 from wayline.store import Store, tables
 from wayline.store import events as event_log
+
+T = TypeVar("T")
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
@@ -70,7 +74,7 @@ def stream_messages(url: str, stream: str) -> list[dict[str, Any]]:
         finally:
             await connection.close()
 
-    return asyncio.run(read())
+    return in_a_thread(read())
 
 
 def delete_stream(url: str, stream: str) -> None:
@@ -83,4 +87,10 @@ def delete_stream(url: str, stream: str) -> None:
         finally:
             await connection.close()
 
-    asyncio.run(delete())
+    in_a_thread(delete())
+
+
+def in_a_thread(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: it works whatever this thread's loop is doing."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

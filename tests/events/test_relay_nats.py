@@ -4,6 +4,7 @@ CloudEvents envelope in binary mode, replay, and a bus that is down."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -233,8 +234,24 @@ def test_a_bus_that_is_down_gives_the_events_back_at_once(store, stream, nats_ur
 
     assert down.step() == 2
     assert waiting(store) == 2
+    assert down.run_once() == 2  # one batch that went nowhere, then it stops (never spins)
+    assert waiting(store) == 2
     assert relay(store, nats_url, stream).run_once() == 2  # released: no lease to wait out
     assert waiting(store) == 0
+
+
+def test_a_caller_whose_thread_runs_an_event_loop_can_publish(store, nats_url, stream, jid):
+    """Async code (an app, a test runner) has a loop running in its thread: the bus keeps its
+    own loop in a thread of its own, so the relay publishes from there too."""
+    new_journey(store, jid("j1"))
+    record(store, jid("j1"), step_events(jid("j1"), 3))
+
+    async def from_async_code() -> int:
+        return relay(store, nats_url, stream).run_once()
+
+    assert asyncio.run(from_async_code()) == 3
+    assert waiting(store) == 0
+    assert len(stream_messages(nats_url, stream[0])) == 3
 
 
 def test_an_event_recorded_in_a_trace_carries_its_traceparent(store, nats_url, stream, jid):

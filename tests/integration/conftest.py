@@ -23,6 +23,15 @@ from wayline.sandbox.wiring import demo_options
 from wayline.web.app import create_app
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The integration tests start from a migrated database (a copy, see tests/conftest.py),
+    except those marked `empty_database`, which migrate it themselves step by step."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and not item.get_closest_marker("empty_database"):
+            item.add_marker(pytest.mark.migrated_database)
+
+
 @pytest.fixture
 def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")

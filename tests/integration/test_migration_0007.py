@@ -21,6 +21,8 @@ from wayline.store import Store
 from wayline.store.database import make_engine
 from wayline.store.migrate import alembic_config
 
+pytestmark = pytest.mark.empty_database  # these tests migrate step by step themselves
+
 STARTED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
 
 

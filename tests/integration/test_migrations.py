@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from wayline.store.database import make_engine
 from wayline.store.migrate import alembic_config
+
+pytestmark = pytest.mark.empty_database  # these tests migrate step by step themselves
 
 
 def test_0006_keeps_each_key_s_journey_and_revision_and_drops_the_bodies(

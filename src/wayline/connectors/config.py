@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from wayline.connectors.http import PartnerConfig
+from wayline.journeys.loader import YAML_LOADER
 
 
 class _Policy(BaseModel):
@@ -39,7 +40,7 @@ def load_partner_configs(
     path: Path, urls: dict[str, str] | None = None
 ) -> dict[str, PartnerConfig]:
     """Read connectors.yaml; `urls` (the demo's sandbox) replace the base URLs it names."""
-    document = _File.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    document = _File.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER))
     configs = {}
     for name, options in document.partners.items():
         partner = _Partner.model_validate({**document.defaults, **options})

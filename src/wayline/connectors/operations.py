@@ -12,6 +12,8 @@ call returns it as a Refusal instead of raising.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +26,22 @@ from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wayline.connectors.http import PartnerClient, PartnerError, PartnerRejected
+from wayline.journeys.loader import YAML_LOADER
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 Validator = jsonschema.Draft202012Validator
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_problem(schema: str) -> str | None:
+    """Why a JSON Schema (given as canonical JSON text) is not one, or None. Cached: checking
+    against the metaschema is slow, and every start, reload and test reads the same schemas."""
+    try:
+        Validator.check_schema(json.loads(schema))
+    except SchemaError as error:
+        return error.message
+    return None
 
 
 class _Strict(BaseModel):
@@ -65,10 +79,9 @@ class Operation(_Strict):
     @model_validator(mode="after")
     def _check(self) -> Operation:
         for name, schema in (("request", self.request), ("response", self.response)):
-            try:
-                Validator.check_schema(schema)
-            except SchemaError as error:
-                raise ValueError(f"{name} is not a valid JSON Schema: {error.message}") from None
+            problem = _schema_problem(json.dumps(schema, sort_keys=True))
+            if problem:
+                raise ValueError(f"{name} is not a valid JSON Schema: {problem}")
         if self.request.get("type") != "object":
             raise ValueError("request must be a JSON Schema of type: object")
         properties = self.request.get("properties", {})
@@ -147,7 +160,9 @@ def load_operations(directory: Path) -> dict[str, PartnerOperations]:
         return found
     for path in sorted(directory.glob("*.y*ml")):
         try:
-            document = PartnerOperations.model_validate(yaml.safe_load(path.read_text("utf-8")))
+            document = PartnerOperations.model_validate(
+                yaml.load(path.read_text("utf-8"), Loader=YAML_LOADER)
+            )
         except yaml.YAMLError as error:
             problems.append(f"{path.name}: not valid YAML: {error}")
             continue

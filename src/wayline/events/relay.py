@@ -55,35 +55,43 @@ class Relay:
 
     def step(self) -> int:
         """Publish one claimed batch; how many events were claimed (0: nothing waits)."""
+        return self._step()[0]
+
+    def _step(self) -> tuple[int, int]:
+        """(claimed, settled): settled counts the events published or skipped for good."""
         now = self.clock.now()
         with self.store.write() as connection:
             records = event_outbox.claim(connection, self.name, now, now + self.lease, self.batch)
         if not records:
-            return 0
+            return 0, 0
         events, skipped = _envelopes(records, self.naming)
         confirmed = self._publish(events)
         if self.after_publish is not None:
             self.after_publish(confirmed)
         self._settle(records, events, confirmed, skipped)
-        return len(records)
+        return len(records), len(confirmed) + len(skipped)
 
     def run_once(self) -> int:
-        """Publish everything waiting now; how many events were claimed."""
+        """Publish everything waiting now; how many events were claimed. It stops at a batch
+        that settled nothing (the bus is down or refuses it all): those events wait, released,
+        for the next run, rather than being claimed again at once, for ever."""
         total = 0
-        while claimed := self.step():
+        while True:
+            claimed, settled = self._step()
             total += claimed
-        return total
+            if not claimed or not settled:
+                return total
 
     def run_forever(self, stop: threading.Event, poll: float = 0.05) -> None:
         """Publish as events come, looking again every `poll` seconds when idle, until
         `stop` is set. A failing bus or database is logged and tried again."""
         while not stop.is_set():
             try:
-                busy = self.step()
+                claimed, settled = self._step()
             except Exception:
                 log.exception("events.relay_failed")
-                busy = 0
-            if not busy:
+                claimed = settled = 0
+            if not (claimed and settled):  # idle, or the bus took nothing: wait before again
                 stop.wait(poll)
 
     def _publish(self, events: list[CloudEvent]) -> list[str]:

@@ -7,8 +7,9 @@ already holds: an event published again after a relay died before marking it is 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 import nats
 import structlog
@@ -20,6 +21,7 @@ from wayline.events.envelope import CloudEvent
 log = structlog.get_logger("wayline.events")
 
 DUPLICATE_WINDOW_SECONDS = 120.0
+T = TypeVar("T")
 
 
 def subject_of(event: CloudEvent, prefix: str = "wayline") -> str:
@@ -28,7 +30,9 @@ def subject_of(event: CloudEvent, prefix: str = "wayline") -> str:
 
 
 class NatsBus(Bus):
-    """A JetStream publisher with its own event loop (the relay is synchronous)."""
+    """A JetStream publisher for the synchronous relay. The client lives on an event loop of its
+    own, in a thread of its own, so that publishing works from any caller: one with an event
+    loop already running in its thread (an async app, a test runner) included."""
 
     def __init__(
         self, url: str, stream: str = "WAYLINE", timeout: float = 5.0, prefix: str = "wayline"
@@ -38,24 +42,39 @@ class NatsBus(Bus):
         self.prefix = prefix
         self.timeout = timeout
         self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name="nats-bus", daemon=True)
+        self._thread.start()
         self._connection: Any = None
         self._jetstream: Any = None
 
     def publish(self, events: Sequence[CloudEvent], replay: str | None = None) -> list[str]:
         if not events:
             return []
-        return self._loop.run_until_complete(self._publish(events, replay))
+        return self._run(self._publish(events, replay))
 
     def close(self) -> None:
-        """Close the connection, finish what the client left running, close the loop."""
+        """Close the connection, stop the loop (finishing what the client left running)."""
+        if self._loop.is_closed():
+            return
         if self._connection is not None and not self._connection.is_closed:
-            self._loop.run_until_complete(self._connection.close())
-        pending = asyncio.all_tasks(self._loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self._loop.close()
+            self._run(self._connection.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_forever()
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        finally:
+            self._loop.close()
 
     async def _ready(self) -> Any:
         if self._connection is None or self._connection.is_closed:
