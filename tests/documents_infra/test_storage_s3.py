@@ -17,6 +17,7 @@ import pytest
 from wayline.bootstrap import build
 from wayline.config import Settings
 from wayline.documents.storage import LocalStorage, S3Storage, storage_from_url
+from wayline.protection.files import SealedStorage
 from wayline.sandbox.wiring import demo_options
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
@@ -146,11 +147,15 @@ def test_the_application_stores_on_s3_when_configured(
     )
     components = build(settings, migrate=True, **demo_options())
     try:
-        assert isinstance(components.storage, S3Storage)
+        # Files are sealed by the application (docs/data-protection.md) on top of S3's own
+        # encryption: the bucket holds the envelope, and the storage opens it again.
+        assert isinstance(components.storage, SealedStorage)
+        assert isinstance(components.storage.inner, S3Storage)
         components.storage.put("journeys/j/d", io.BytesIO(b"evidence"))
-        assert s3.get_object(Bucket=bucket, Key="wayline/journeys/j/d")["Body"].read() == (
-            b"evidence"
-        )
+        held = s3.get_object(Bucket=bucket, Key="wayline/journeys/j/d")["Body"].read()
+        assert b"evidence" not in held and len(held) > len(b"evidence")
+        with components.storage.open("journeys/j/d") as stored:
+            assert stored.read() == b"evidence"
     finally:
         components.store.engine.dispose()
 
