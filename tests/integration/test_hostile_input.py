@@ -1005,11 +1005,12 @@ def _revoke(world: World) -> Iterator[Probe]:
 RELEASES = "/api/v1/admin/releases"
 
 
-def strong_admin(world: World) -> TestClient:
-    key = (id(world), "sasha:one_time_code")
+def strong_admin(world: World, who: str = "sasha") -> TestClient:
+    """A member of staff (Sasha, an admin, by default) signed in with a second factor."""
+    key = (id(world), f"{who}:one_time_code")
     if key not in _STAFF_CLIENTS:
         client = TestClient(world.app, raise_server_exceptions=False)
-        body = {"staff": "sasha", "method": "one_time_code"}
+        body = {"staff": who, "method": "one_time_code"}
         assert client.post("/auth/demo", json=body).status_code == 204
         client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
         _STAFF_CLIENTS[key] = client
@@ -1023,6 +1024,24 @@ ADMIN_BAD = [
     for bad in EVERY_FIELD
     if bad.label in {"NaN", "a lone high surrogate", "superscript two", "NUL", "a list in a list"}
 ] + [b for b in BAD_VALUES if b.label == "20,000 characters"]
+
+
+@walks("POST", "/api/v1/staff/subjects/export")
+def _export_subject(world: World) -> Iterator[Probe]:
+    """Harper, an auditor with a second factor: a customer id that is not one line of text is
+    refused; an odd one is nobody (404). Only a real export is recorded (the audit log)."""
+    harper = strong_admin(world, "harper")
+    path = "/api/v1/staff/subjects/export"
+    for bad in ADMIN_BAD:
+        body = partial(json_body, {"customer": "<<v>>"}, {"v": bad.json})
+        send = partial(send_json, harper, "POST", path, body)
+        refuse = bad.kind in (NOT_UNICODE, CONTROL, OVERSIZED, WRONG_TYPE, NON_FINITE)
+        yield Probe(f"export customer= {bad}", send, REFUSED if refuse else UNCHANGED)
+    for raw in (b"NaN", b'{"customer": "alex", "customer": "sam"}', b"[]", b'{"customer": 1}'):
+        send = partial(send_json, harper, "POST", path, lambda raw=raw: raw)
+        yield Probe(f"export body {raw!r}", send, REFUSED)
+    alex = partial(send_json, harper, "POST", path, lambda: b'{"customer": "alex"}')
+    yield Probe("export alex (recorded)", alex, MAY_KEEP)
 
 
 @walks("GET", RELEASES)

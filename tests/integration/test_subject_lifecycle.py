@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from journey_api import ACTIVE_POLICY, Api
+from fastapi.testclient import TestClient
+from journey_api import ACTIVE_POLICY, CSRF_COOKIE, CSRF_HEADER, PROBLEM, Api
 from lifecycle_kit import TEXTS, claim_with_canaries, everything_stored, gps_photo, hits
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -196,3 +197,53 @@ def test_the_commands(components: Components, sign_in: Callable[..., Api], tmp_p
     assert _journey_ids(components) == {draft}
     assert f"Removed motor-claim {draft}" in run("subject", "erase", "--customer", "alex")
     assert _journey_ids(components) == set()
+
+
+def _staff(app: Any, who: str, method: str = "one_time_code") -> TestClient:
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.post("/auth/demo", json={"staff": who, "method": method}).status_code == 204
+    client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
+    return client
+
+
+def test_an_auditor_exports_a_customer_through_the_api_and_it_is_audited(
+    app: Any, sign_in: Callable[..., Api]
+) -> None:
+    alex = sign_in("alex").sign_in("alex", method="one_time_code")
+    claim = claim_with_canaries(alex, "alex", gps_photo())
+    path = "/api/v1/staff/subjects/export"
+
+    harper = _staff(app, "harper")
+    answer = harper.post(path, json={"customer": "alex"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/zip"
+    assert "attachment" in answer.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        manifest = _manifest_checks(archive)
+        record = json.loads(archive.read(f"journeys/{claim['id']}.json"))
+    assert manifest["customer_id"] == "alex" and manifest["journeys"] == 1
+    assert record["answers"]["description"] == TEXTS["description"]
+    entry = harper.get("/api/v1/audit", params={"action": "subject_exported"}).json()["entries"]
+    assert [(e["actor"], e["target_id"], e["details"]["journeys"]) for e in entry] == [
+        ("harper", "alex", 1)
+    ]
+
+    # Nothing kept of Jordan: 404, and nothing recorded. A bad id: 422 naming it.
+    nobody = harper.post(path, json={"customer": "jordan"})
+    assert nobody.status_code == 404 and nobody.headers["content-type"].startswith(PROBLEM)
+    bad = harper.post(path, json={"customer": "al\u202eex"})
+    assert bad.status_code == 422 and "customer" in bad.text
+    assert (
+        len(harper.get("/api/v1/audit", params={"action": "subject_exported"}).json()["entries"])
+        == 1
+    )
+
+    # A handler may not; an auditor without a fresh second factor is asked for one (RFC 9470);
+    # the customer's own session is no staff session at all.
+    assert _staff(app, "casey").post(path, json={"customer": "alex"}).status_code == 403
+    weak = _staff(app, "harper", method="password").post(path, json={"customer": "alex"})
+    assert (
+        weak.status_code == 401
+        and "insufficient_user_authentication" in weak.headers["www-authenticate"]
+    )
+    assert alex.http.post(path, json={"customer": "alex"}).status_code == 403

@@ -24,11 +24,16 @@ HOLDERS: dict[Permission, set[Role]] = {
     Permission.SEE_FRAUD_EVIDENCE: {R.FRAUD_INVESTIGATOR, R.SENIOR_HANDLER},
     Permission.READ_INSIGHTS: {R.ANALYST},
     Permission.READ_AUDIT_LOG: {R.AUDITOR},
+    Permission.EXPORT_SUBJECT_DATA: {R.AUDITOR, R.ADMIN},
     Permission.REVOKE_SESSIONS: {R.ADMIN},
     Permission.ADMINISTER: {R.ADMIN},
 }
 # Sensitive: a second factor, given within the last five minutes.
-STEPPED_UP = {Permission.APPROVE_OVER_LIMIT, Permission.ADMINISTER}
+STEPPED_UP = {
+    Permission.APPROVE_OVER_LIMIT,
+    Permission.ADMINISTER,
+    Permission.EXPORT_SUBJECT_DATA,
+}
 
 
 def person(role: Role, level: int = SECOND_FACTOR, ago: timedelta = timedelta(0)) -> Principal:

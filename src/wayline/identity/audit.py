@@ -31,6 +31,7 @@ class Action(StrEnum):
     ROLE_DENIED = "role_denied"
     SESSION_REVOKED = "session_revoked"
     AUDIT_READ = "audit_read"  # someone read this log (an auditor's reads are on record too)
+    SUBJECT_EXPORTED = "subject_exported"  # a person's data handed out (GDPR access request)
 
 
 class Outcome(StrEnum):

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     SEE_FRAUD_EVIDENCE = "see_fraud_evidence"  # bureau markers, photo reuse matches
     READ_INSIGHTS = "read_insights"  # aggregates without personal data
     READ_AUDIT_LOG = "read_audit_log"
+    EXPORT_SUBJECT_DATA = "export_subject_data"  # everything kept of a person, opened
     REVOKE_SESSIONS = "revoke_sessions"
     ADMINISTER = "administer"  # releases, configuration
 
@@ -52,6 +53,9 @@ TABLE: dict[Permission, Grant] = {
     Permission.SEE_FRAUD_EVIDENCE: Grant(frozenset({Role.FRAUD_INVESTIGATOR, Role.SENIOR_HANDLER})),
     Permission.READ_INSIGHTS: Grant(frozenset({Role.ANALYST})),
     Permission.READ_AUDIT_LOG: Grant(frozenset({Role.AUDITOR})),
+    Permission.EXPORT_SUBJECT_DATA: Grant(
+        frozenset({Role.AUDITOR, Role.ADMIN}), StepUp(SECOND_FACTOR, _FIVE_MINUTES)
+    ),
     Permission.REVOKE_SESSIONS: Grant(frozenset({Role.ADMIN})),
     Permission.ADMINISTER: Grant(frozenset({Role.ADMIN}), StepUp(SECOND_FACTOR, _FIVE_MINUTES)),
 }

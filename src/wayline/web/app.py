@@ -28,6 +28,7 @@ from wayline.web.api import (
     journeys,
     releases,
     staff_cases,
+    subjects,
     tasks,
 )
 from wayline.web.api import visitors as visitor_api
@@ -94,6 +95,7 @@ def create_app(components: Components) -> FastAPI:
         settings, components.store, lambda: components.catalog.current.values(), components.clock
     )
     app.state.releases = components.releases()  # releases of definition versions (admins)
+    app.state.lifecycle = components.lifecycle()  # a data subject's export (auditors, admins)
     cookies = CookieNames.for_transport(secure=settings.cookies_secure())
     session_service = SessionService(
         components.store, components.clock, SessionPolicy.from_settings(settings)
@@ -117,6 +119,7 @@ def create_app(components: Components) -> FastAPI:
     # /api/v1/me, the audit log, revoking sessions; the staff home and audit log pages.
     app.include_router(identity.router, dependencies=csrf)
     app.include_router(releases.router, dependencies=csrf)  # /api/v1/admin/releases
+    app.include_router(subjects.router, dependencies=csrf)  # /api/v1/staff/subjects/export
     app.include_router(staff.router)
     app.include_router(workbench.router)  # /workbench: the handlers' pages
     app.include_router(insight_pages.router)  # /insights: the analysts' pages
