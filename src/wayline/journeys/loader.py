@@ -48,6 +48,7 @@ SENSITIVITY = (
     Classification.PUBLIC,
     Classification.INTERNAL,
     Classification.PERSONAL,
+    Classification.FINANCIAL,
     Classification.SENSITIVE,
 )
 

@@ -43,6 +43,7 @@ class Classification(StrEnum):
     PUBLIC = "public"
     INTERNAL = "internal"
     PERSONAL = "personal"
+    FINANCIAL = "financial"  # bank details, amounts held: personal, and a fraud target
     SENSITIVE = "sensitive"
 
 

@@ -29,7 +29,9 @@ from wayline.store import Connection, journeys
 
 SEALED = "$sealed"
 PLAIN_CLASSES = frozenset({"public", "internal"})
-ORDER = envelope.CLASSIFICATIONS
+# From least to most sensitive, as the definitions rank them (journeys/loader.SENSITIVITY);
+# the envelope's codes are another order, fixed on disk.
+ORDER = ("public", "internal", "personal", "financial", "sensitive")
 STATE_FIELD = "journeys.state"
 # Sections of the state keyed by field name, where the definition's classification decides.
 BY_FIELD = ("answers", "prefill")
