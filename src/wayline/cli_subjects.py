@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import getpass
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -63,15 +63,16 @@ class RetentionSchedule:
     the first an interval after the worker starts (so a restart loop does not run it each
     time). Every worker runs it; removals are idempotent, each in its own transaction."""
 
-    def __init__(self, components: Components):
+    def __init__(self, components: Components, now: Callable[[], float] = time.monotonic):
         self.components = components
         self.interval = components.settings.retention_interval_hours * 3600
-        self.last = time.monotonic()
+        self.now = now
+        self.last = now()
 
     def run_if_due(self) -> None:
-        if not self.interval or time.monotonic() - self.last < self.interval:
+        if not self.interval or self.now() - self.last < self.interval:
             return
-        self.last = time.monotonic()
+        self.last = self.now()
         try:
             self.components.lifecycle().run_retention()
         except Exception:  # the worker's other duties go on; the next interval tries again
