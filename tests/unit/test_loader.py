@@ -207,7 +207,7 @@ def test_unknown_classification(tmp_path: Path):
     text = MINIMAL.replace("classification: internal", "classification: secret")
     error = only_error(write(tmp_path, text))
     assert error.line == line_of(text, "classification: secret")
-    assert "'public', 'internal', 'personal' or 'sensitive'" in error.message
+    assert "'public', 'internal', 'personal', 'financial' or 'sensitive'" in error.message
 
 
 def test_bad_cel_expression(tmp_path: Path):
