@@ -16,9 +16,11 @@ For every request the suite asserts:
   their pages answer 200.
 
 The routes are read from the app: a route this file does not walk fails
-`test_every_route_is_walked`, so a new route cannot go untested. The suite runs on SQLite and
-on PostgreSQL, each in a fresh database kept for the module (building the claims under attack
-takes a few seconds; the probes change nothing, which the suite checks).
+`test_every_route_is_walked`, so a new route cannot go untested. The suite runs on SQLite here
+and on PostgreSQL in test_hostile_input_on_postgres.py (the same tests: two files, so that the
+two halves can run in two test processes at once), each in a fresh database kept for the module
+(building the claims under attack takes a few seconds; the probes change nothing, which the
+suite checks).
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ from wayline.config import Settings
 from wayline.journeys.schema import FieldType
 from wayline.sandbox.wiring import demo_options
 from wayline.web.app import create_app
+
+# This module's half: SQLite (module_database_url's other param is the PostgreSQL file's).
+pytestmark = pytest.mark.parametrize(
+    "module_database_url", ["sqlite"], indirect=True, scope="module"
+)
 
 REFUSED = "refused"  # a 4xx (or the page again with its error), and nothing changed
 UNCHANGED = "unchanged"  # any answer under 500, and nothing changed
