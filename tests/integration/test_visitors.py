@@ -22,7 +22,7 @@ import yaml
 from fastapi.testclient import TestClient
 from journey_api import CSRF_COOKIE, CSRF_HEADER, Api
 from sqlalchemy import select
-from structlog.testing import capture_logs
+from structlog.testing import LogCapture
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
@@ -329,13 +329,20 @@ def test_bad_email_and_code_shapes_are_422_and_not_counted(browser, sandbox):
 def test_no_email_address_or_code_reaches_the_logs(browser, sandbox, caplog, monkeypatch):
     visitor, email = browser(), new_email()
     journey = start(visitor)
-    # Every event as logged: structlog's capture (before rendering) and the standard logging
-    # records it hands on. A logger an earlier test in this process used is cached with the
-    # processors of then, out of the capture's reach: the visitors' logger is taken afresh.
-    monkeypatch.setattr(visitors, "log", structlog.get_logger("wayline.visitors"))
+    # Every event as logged: the visitors' own events before rendering, and the standard
+    # logging records of everything else. The visitors' logger is replaced by a capturing one
+    # of its own: whatever configured logging earlier in this process (a CLI test's level, a
+    # logger cached then) cannot hide its events.
+    capture = LogCapture()
+    own = structlog.wrap_logger(
+        structlog.PrintLogger(),
+        processors=[capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+    )
+    monkeypatch.setattr(visitors, "log", own)
     caplog.set_level(logging.DEBUG)
-    with capture_logs() as events:
-        verified(visitor, sandbox, journey["id"], email)
+    verified(visitor, sandbox, journey["id"], email)
+    events = capture.entries
     logged = repr(events) + repr([record.msg for record in caplog.records]) + caplog.text
     assert "visitor.email_verified" in logged or "visitor.code_sent" in logged
     assert email not in logged
