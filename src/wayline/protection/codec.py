@@ -23,15 +23,16 @@ from collections.abc import Callable
 from typing import Any
 
 from wayline import strict_json
+from wayline.journeys.loader import SENSITIVITY
 from wayline.protection import envelope
 from wayline.protection.keys import DataKeys
 from wayline.store import Connection, journeys
 
 SEALED = "$sealed"
 PLAIN_CLASSES = frozenset({"public", "internal"})
-# From least to most sensitive, as the definitions rank them (journeys/loader.SENSITIVITY);
-# the envelope's codes are another order, fixed on disk.
-ORDER = ("public", "internal", "personal", "financial", "sensitive")
+# From least to most sensitive, as the definitions rank them (the envelope's codes are another
+# order, fixed on disk).
+ORDER = tuple(classification.value for classification in SENSITIVITY)
 STATE_FIELD = "journeys.state"
 # Sections of the state keyed by field name, where the definition's classification decides.
 BY_FIELD = ("answers", "prefill")

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wayline.journeys.loader import YAML_LOADER
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -187,7 +189,7 @@ def load(name_or_path: str | None) -> Strategy:
             f"no strategy '{name}': name a file or one of {', '.join(sorted(BUILT_IN))}"
         )
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=YAML_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise StrategyError(f"{path}: not YAML ({type(error).__name__})") from None
     return parse(document)
