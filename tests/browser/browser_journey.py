@@ -20,7 +20,7 @@ import uvicorn
 import yaml
 from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS, Axe
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from wayline.bootstrap import build
@@ -45,6 +45,18 @@ class PreloadedAxe(Axe):
 
 
 AXE = PreloadedAxe()
+
+
+def new_context(browser: Browser, base_url: str, **options: Any) -> BrowserContext:
+    """A fresh context (its own cookies) at a modest desktop size unless told otherwise, with
+    axe-core preloaded."""
+    options.setdefault("viewport", {"width": 1024, "height": 800})
+    context = browser.new_context(base_url=base_url, **options)
+    context.set_default_timeout(10_000)
+    AXE.preload(context)
+    return context
+
+
 REFERENCE = re.compile(r"^CLM-[A-Z0-9]{6}$")
 JOURNEY_URL = re.compile(r"/journeys/([0-9a-z]+)(/|$)")
 

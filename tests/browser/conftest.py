@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from browser_journey import AXE, Photos
+from browser_journey import Photos, new_context
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
@@ -100,15 +100,6 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def new_context(browser: Browser, base_url: str, **options) -> BrowserContext:
-    """A fresh context (its own cookies) at a modest desktop size unless told otherwise."""
-    options.setdefault("viewport", {"width": 1024, "height": 800})
-    context = browser.new_context(base_url=base_url, **options)
-    context.set_default_timeout(10_000)
-    AXE.preload(context)
-    return context
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_journey import AXE, Keyboard, app_on_partners, navigate
+from browser_journey import Keyboard, app_on_partners, navigate, new_context
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from wayline.sandbox.server import Sandbox
@@ -31,16 +31,6 @@ def card_url(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox) -> Iter
     """The app on the sandbox's partners (the cards come from the card issuer over HTTP)."""
     with app_on_partners(tmp_path_factory.mktemp("card-home"), sandbox.urls()) as url:
         yield url
-
-
-def new_context(browser: Browser, base_url: str, **options) -> BrowserContext:
-    """A fresh context (its own cookies) with axe-core preloaded."""
-    context = browser.new_context(
-        base_url=base_url, viewport={"width": 1024, "height": 800}, **options
-    )
-    context.set_default_timeout(10_000)
-    AXE.preload(context)
-    return context
 
 
 @pytest.fixture

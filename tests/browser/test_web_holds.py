@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from browser_journey import AXE, Keyboard, check_snapshot, journey_id, navigate
+from browser_journey import Keyboard, check_snapshot, journey_id, navigate, new_context
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from wayline.bootstrap import build
@@ -106,13 +106,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = server.force_exit = True
     thread.join(timeout=10)
-
-
-def new_context(browser: Browser, site: str, **options: object) -> BrowserContext:
-    context = browser.new_context(base_url=site, viewport={"width": 1024, "height": 800}, **options)
-    context.set_default_timeout(10_000)
-    AXE.preload(context)
-    return context
 
 
 @pytest.fixture
