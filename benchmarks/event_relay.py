@@ -12,7 +12,8 @@ process, `Relay.run_forever`, polling every 10 ms when idle):
 
 1. drain: `--events` events already committed (`--journeys` journeys, ten events a
    transaction) are published; the rate is events / (last confirmation − first claim);
-2. open loop: a producer thread commits one event per transaction at `--rate` per second for
+2. open loop: a producer thread commits `--per-commit` events per transaction (one by
+   default; a step submission writes one to three) at `--rate` events per second for
    `--duration` seconds, each commit at its scheduled instant, and records when its COMMIT
    returned; the relay's bus records when JetStream confirmed each event. Commit-to-publish is
    the difference (one wall clock).
@@ -138,23 +139,26 @@ def drain(store: Store, bus: Timed, ids: list[str], count: int) -> dict[str, Any
     }
 
 
-def open_loop(store: Store, bus: Timed, ids: list[str], rate: float, seconds: float) -> dict:
+def open_loop(
+    store: Store, bus: Timed, ids: list[str], rate: float, seconds: float, per_commit: int = 1
+) -> dict:
     relay = Relay(store, bus, SystemClock(), Naming(), batch=500)
     stop = threading.Event()
     thread = threading.Thread(target=relay.run_forever, args=(stop, 0.01), daemon=True)
     thread.start()
     committed: dict[tuple[str, str], float] = {}
-    total = int(rate * seconds)
+    total = int(rate * seconds) // per_commit * per_commit
     began = time.perf_counter()
-    for n in range(total):
-        due = began + n / rate
+    for n in range(total // per_commit):
+        due = began + n * per_commit / rate
         pause = due - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        journey, step = ids[n % len(ids)], f"o{n}"
+        journey, steps = ids[n % len(ids)], [f"o{n}.{i}" for i in range(per_commit)]
         with store.write() as connection:
-            event_log.append(connection, journey, (event(step),))
-        committed[(journey, step)] = time.time()
+            event_log.append(connection, journey, tuple(event(step) for step in steps))
+        at = time.time()
+        committed.update(((journey, step), at) for step in steps)
     achieved = total / (time.perf_counter() - began)
     deadline = time.time() + 30
     while time.time() < deadline and not all(key in bus.confirmed for key in committed):
@@ -166,6 +170,7 @@ def open_loop(store: Store, bus: Timed, ids: list[str], rate: float, seconds: fl
     )
     return {
         "rate": rate,
+        "per_commit": per_commit,
         "committed_per_second": achieved,
         "events": total,
         "published": len(delays),
@@ -198,6 +203,9 @@ def main() -> None:
     parser.add_argument("--journeys", type=int, default=200)
     parser.add_argument("--rate", type=float, default=500, help="Events/s in the open loop.")
     parser.add_argument("--duration", type=float, default=20, help="Open-loop seconds.")
+    parser.add_argument(
+        "--per-commit", type=int, default=1, help="Events each open-loop transaction commits."
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--no-docs", action="store_true")
     options = parser.parse_args()
@@ -211,7 +219,7 @@ def main() -> None:
     ids = journeys(store, options.journeys)
     started = datetime.now(UTC)
     drained = drain(store, bus, ids, options.events)
-    looped = open_loop(store, bus, ids, options.rate, options.duration)
+    looped = open_loop(store, bus, ids, options.rate, options.duration, options.per_commit)
     in_stream = stream_count(options.nats, stream, delete=True)
     bus.close()
     engine.dispose()
@@ -244,7 +252,8 @@ def render(result: dict[str, Any], options: argparse.Namespace) -> str:
         "| phase | events | committed /s | published /s | commit-to-publish p50 / p95 / p99 / "
         "max ms | in stream |\n| --- | ---: | ---: | ---: | ---: | ---: |\n"
         f"| drain | {drained['events']} | bulk | {drained['per_second']:.0f} | | |\n"
-        f"| open loop {looped['rate']:.0f}/s | {looped['events']} | "
+        f"| open loop {looped['rate']:.0f}/s, {looped['per_commit']} a commit | "
+        f"{looped['events']} | "
         f"{looped['committed_per_second']:.0f} | | {looped['p50_ms']:.1f} / {looped['p95_ms']:.1f}"
         f" / {looped['p99_ms']:.1f} / {looped['max_ms']:.1f} | "
         f"{result['messages_in_stream']} of {result['expected_in_stream']} |\n\n"
@@ -256,7 +265,7 @@ def render(result: dict[str, Any], options: argparse.Namespace) -> str:
         f"{looped['p99_ms']:.1f} ms ({met_p99}).\n\n"
         f"Rerun:\n\n    .venv/bin/python benchmarks/event_relay.py --database {options.database}"
         f" --events {options.events} --journeys {options.journeys} --rate {options.rate:.0f}"
-        f" --duration {options.duration:.0f}\n"
+        f" --duration {options.duration:.0f} --per-commit {options.per_commit}\n"
     )
 
 

@@ -28,6 +28,7 @@ from wayline.documents.scanner import NoScanner, Scanner, scanner_from_url
 from wayline.documents.storage import Storage, storage_from_url
 from wayline.identity.permissions import TABLE, Permission
 from wayline.identity.roles import STAFF_ROLES, Role
+from wayline.insights.ingest import Feed, FromDatabase
 from wayline.insights.service import Insights
 from wayline.journeys import step_up
 from wayline.journeys.loader import Journey, load_directory
@@ -320,14 +321,31 @@ def demo_secret(home: Path) -> str:
 def insights(
     settings: Settings, store: Store, journeys: Callable[[], Iterable[Journey]], clock: Clock
 ) -> Insights:
-    """Insights over the database's events table (no bus configured): the DuckDB file of
-    WAYLINE_INSIGHTS_PATH, each journey type's terms from `journeys` (the deployed ones)."""
+    """Insights in the DuckDB file of WAYLINE_INSIGHTS_PATH, fed from the database's events
+    table or from the bus (WAYLINE_INSIGHTS_SOURCE), each journey type's terms from `journeys`
+    (the deployed ones)."""
     return Insights(
         settings.resolved_insights_path(),
-        EventFeed(store),
+        insights_feed(settings, store),
         journeys,
         timedelta(days=settings.insights_abandon_after_days),
         clock.now,
+    )
+
+
+def insights_feed(settings: Settings, store: Store) -> Feed:
+    """The events table, or the JetStream stream the relay publishes to (the settings refuse
+    `bus` with any other bus)."""
+    if settings.insights_source == "database":
+        return FromDatabase(EventFeed(store))
+    from wayline.insights.jetstream_feed import JetStreamFeed
+
+    return JetStreamFeed(
+        settings.event_bus,
+        stream=settings.event_stream,
+        prefix=settings.event_subject_prefix,
+        durable=settings.insights_consumer,
+        timeout=settings.event_publish_timeout_seconds,
     )
 
 

@@ -1,10 +1,12 @@
 """`wayline insights`: take in the event log and export what insights answer.
 
 `ingest` copies the events written since its last run into the insights DuckDB file
-(WAYLINE_INSIGHTS_PATH, by default insights.duckdb in WAYLINE_HOME); `export --parquet DIR`
-writes each question's answer (funnel, step times, field errors, ...) for every journey type
-and version as one Parquet file. Neither needs partners: only the database and the journey
-definitions (for each type's abandonment window and payment deadline).
+(WAYLINE_INSIGHTS_PATH, by default insights.duckdb in WAYLINE_HOME), from the events table
+or, with WAYLINE_INSIGHTS_SOURCE=bus, from the JetStream stream the relay publishes to.
+`export --parquet DIR` writes each question's answer (funnel, step times, field errors, ...)
+for every journey type and version as one Parquet file. Neither needs partners: only the
+database (or the bus) and the journey definitions (for each type's abandonment window and
+payment deadline).
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ def _busy(path: Path) -> typer.Exit:
 
 @app.command()
 def ingest() -> None:
-    """Take in the events written since the last run (idempotent: again adds nothing)."""
+    """Take in the events written since the last run (idempotent: again adds nothing), from
+    the database or, with WAYLINE_INSIGHTS_SOURCE=bus, from JetStream."""
+    from wayline.insights.ingest import FeedUnavailable
     from wayline.insights.warehouse import Busy
 
     with _insights() as insights:
@@ -71,6 +75,9 @@ def ingest() -> None:
                 done = insights.refresh(lambda n: progress.advance(task, n))
             except Busy:
                 raise _busy(insights.path) from None
+            except FeedUnavailable as error:
+                errors.print(f"[bold red]{error}[/]: nothing was taken in; try again")
+                raise typer.Exit(3) from None
         console.print(f"{done.added} new events; up to event {done.cursor} in {insights.path}")
 
 

@@ -291,6 +291,17 @@ class Settings(BaseSettings):
     insights_refresh_on_load: bool = Field(
         True, description="The insights page takes in new events before it answers."
     )
+    insights_source: str = Field(
+        "database",
+        pattern=r"^(database|bus)$",
+        description="Where insights take events in from: the database's events table, or the "
+        "bus (a durable JetStream consumer; needs WAYLINE_EVENT_BUS=nats://...).",
+    )
+    insights_consumer: str = Field(
+        "wayline-insights",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The durable JetStream consumer insights read the bus with.",
+    )
 
     @field_validator("oidc_acr_levels")
     @classmethod
@@ -320,6 +331,19 @@ class Settings(BaseSettings):
                     f"{prefix}_ISSUER, _CLIENT_ID and _CLIENT_SECRET go together: "
                     f"set {', '.join(missing)} too, or none of them"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _insights_bus_readable(self) -> Settings:
+        """Insights read the bus back through a JetStream consumer: EventBridge delivers to
+        its rules' targets, and with no bus there is nothing to read."""
+        if self.insights_source == "bus" and not self.event_bus.lower().startswith(
+            ("nats://", "tls://")
+        ):
+            raise ValueError(
+                "WAYLINE_INSIGHTS_SOURCE=bus reads NATS JetStream: "
+                "set WAYLINE_EVENT_BUS=nats://host:4222, or WAYLINE_INSIGHTS_SOURCE=database"
+            )
         return self
 
     def resolved_tracing(self) -> str | None:

@@ -27,8 +27,16 @@ class EventData(BaseModel):
     at: datetime = Field(description="When it happened (the journey's clock).")
 
 
+_NEXT = Field(
+    None,
+    description="The step the journey goes to next, where the event moved it (null: none).",
+)
+
+
 class JourneyStarted(EventData):
     """A journey was started."""
+
+    next: str | None = _NEXT
 
 
 class StepEvent(EventData):
@@ -36,6 +44,7 @@ class StepEvent(EventData):
 
     step: str = Field(description="The step's name.")
     fields: list[str] = Field(description="The names of the fields concerned (never values).")
+    next: str | None = _NEXT
 
 
 class ItemEvent(EventData):
@@ -238,6 +247,7 @@ _KINDS = (
     *(EventKind(f"case.{action}", CaseEvent) for action in _CASE_ACTIONS),
 )
 CATALOGUE: dict[str, EventKind] = {kind.stored: kind for kind in _KINDS}
+_STORED_BY_CLOUD_TYPE = {kind.cloud_type: kind.stored for kind in _KINDS}
 
 
 class UnknownEventType(KeyError):
@@ -245,10 +255,20 @@ class UnknownEventType(KeyError):
 
 
 def kind_of(stored_type: str) -> EventKind:
+    """The kind of a stored event type; UnknownEventType when it is not published."""
     try:
         return CATALOGUE[stored_type]
     except KeyError:
         raise UnknownEventType(stored_type) from None
+
+
+def stored_type_of(cloud_type: str) -> str:
+    """The stored event type a CloudEvents type was published from (a consumer reading the
+    bus); UnknownEventType for a type this catalogue does not publish."""
+    try:
+        return _STORED_BY_CLOUD_TYPE[cloud_type]
+    except KeyError:
+        raise UnknownEventType(cloud_type) from None
 
 
 def data_of(kind: EventKind, journey_id: str, journey_type: str, body: dict[str, Any]) -> EventData:

@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import structlog
+
 from wayline.insights import queries
 from wayline.insights.filters import MAX_VERSIONS, Asked
-from wayline.insights.ingest import Ingested, ingest
+from wayline.insights.ingest import Feed, FeedUnavailable, Ingested
 from wayline.insights.queries import Row, Scope
-from wayline.insights.records import EventSource
 from wayline.insights.terms import terms_of
-from wayline.insights.warehouse import open_warehouse
+from wayline.insights.warehouse import Warehouse, open_warehouse
 from wayline.journeys.loader import Journey
+
+log = structlog.get_logger("wayline.insights")
 
 TOP_FIELDS = 10  # the fields with the most errors, per version
 
@@ -53,13 +56,13 @@ class Insights:
     def __init__(
         self,
         path: Path,
-        source: EventSource,
+        feed: Feed,
         journeys: Callable[[], Iterable[Journey]],
         default_abandon_after: timedelta,
         now: Callable[[], datetime],
     ):
         self.path = path
-        self.source = source
+        self.feed = feed
         self.journeys = journeys
         self.default_abandon_after = default_abandon_after
         self.now = now
@@ -67,7 +70,15 @@ class Insights:
     def refresh(self, progress: Callable[[int], None] | None = None) -> Ingested:
         """Take in the events written since the last run."""
         with open_warehouse(self.path) as warehouse:
-            return ingest(warehouse, self.source, progress=progress)
+            return self.feed.into(warehouse, progress)
+
+    def _refresh_quietly(self, warehouse: Warehouse) -> None:
+        """Take in what is new before answering; when the feed cannot be read, answer from
+        what the warehouse holds (a page must not fail because the bus is down)."""
+        try:
+            self.feed.into(warehouse)
+        except FeedUnavailable as error:
+            log.warning("insights.feed_unavailable", error=str(error))
 
     def scope(self, asked: Asked, journey: str | None = None) -> Scope:
         return Scope(
@@ -84,7 +95,7 @@ class Insights:
         (else its latest two)."""
         with open_warehouse(self.path) as warehouse:
             if refresh:
-                ingest(warehouse, self.source)
+                self._refresh_quietly(warehouse)
             by_type: dict[str, list[Row]] = {}
             for row in queries.versions(warehouse):
                 by_type.setdefault(row.journey, []).append(row)

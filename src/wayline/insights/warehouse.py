@@ -9,8 +9,8 @@ Two tables and a cursor:
   template; never what was typed);
 - `cursors`: per source, the highest event id taken in.
 
-Adding is idempotent: a record whose id is already held is skipped, so a source may hand the
-same events again (a re-read overlap, a bus redelivery) without counting them twice. Records
+Adding is idempotent: a record whose id is already held (or came earlier in the same batch) is
+skipped, so a source may hand the same events again (a re-read overlap, a bus redelivery) without counting them twice. Records
 and the cursor are written in one DuckDB transaction.
 
 DuckDB lets one process write a file at a time: `open` holds it only for as long as the caller
@@ -110,6 +110,7 @@ class Warehouse:
         in one transaction. Returns how many were new."""
         if not records:
             return 0
+        records = _first_of_each(records)  # a bus may deliver an event twice in one batch
         events, errors = _flatten(records)
         lowest = min(r.event_id for r in records)
         highest = max(r.event_id for r in records)
@@ -202,6 +203,17 @@ def _flatten(records: Sequence[EventRecord]) -> tuple[list[Row], list[Row]]:
                 }
             )
     return events, errors
+
+
+def _first_of_each(records: Sequence[EventRecord]) -> list[EventRecord]:
+    """The records with each event id once (its first copy), in their order."""
+    seen: set[int] = set()
+    kept = []
+    for record in records:
+        if record.event_id not in seen:
+            seen.add(record.event_id)
+            kept.append(record)
+    return kept
 
 
 def _text(value: Any) -> str | None:

@@ -7,21 +7,28 @@ already holds: an event published again after a relay died before marking it is 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import nats
 import structlog
 from nats.js.errors import BadRequestError, NotFoundError
 
 from wayline.events.buses.base import Bus, by_journey, token
+from wayline.events.buses.loop_thread import LoopThread
 from wayline.events.envelope import CloudEvent
 
 log = structlog.get_logger("wayline.events")
 
 DUPLICATE_WINDOW_SECONDS = 120.0
-T = TypeVar("T")
+
+
+async def connect(url: str, timeout: float) -> Any:
+    """A client connection that gives up quickly: the relay's and the ingest's own loops
+    retry, so the client need not keep reconnecting behind their backs."""
+    return await nats.connect(
+        url, connect_timeout=timeout, max_reconnect_attempts=2, reconnect_time_wait=0.5
+    )
 
 
 def subject_of(event: CloudEvent, prefix: str = "wayline") -> str:
@@ -41,49 +48,26 @@ class NatsBus(Bus):
         self.stream = stream
         self.prefix = prefix
         self.timeout = timeout
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._serve, name="nats-bus", daemon=True)
-        self._thread.start()
+        self._loop = LoopThread("nats-bus")
         self._connection: Any = None
         self._jetstream: Any = None
 
     def publish(self, events: Sequence[CloudEvent], replay: str | None = None) -> list[str]:
         if not events:
             return []
-        return self._run(self._publish(events, replay))
+        return self._loop.run(self._publish(events, replay))
 
     def close(self) -> None:
         """Close the connection, stop the loop (finishing what the client left running)."""
-        if self._loop.is_closed():
+        if self._loop.closed:
             return
         if self._connection is not None and not self._connection.is_closed:
-            self._run(self._connection.close())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_forever()
-            pending = asyncio.all_tasks(self._loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        finally:
-            self._loop.close()
+            self._loop.run(self._connection.close())
+        self._loop.close()
 
     async def _ready(self) -> Any:
         if self._connection is None or self._connection.is_closed:
-            self._connection = await nats.connect(
-                self.url,
-                connect_timeout=self.timeout,
-                max_reconnect_attempts=2,
-                reconnect_time_wait=0.5,  # the relay's own loop retries after that
-            )
+            self._connection = await connect(self.url, self.timeout)
             self._jetstream = self._connection.jetstream(timeout=self.timeout)
             await self._ensure_stream()
         return self._jetstream
