@@ -7,14 +7,17 @@ whole through the API."""
 from __future__ import annotations
 
 import io
-import os
-import stat
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import piexif
 import pytest
+from canary_kit import (
+    assert_home_clean_and_private,
+    assert_logs_clean,
+    assert_nothing_at_rest,
+    assert_sealing_on,
+)
 from journey_api import ACTIVE_POLICY, Api, days_from_today, pdf_bytes
 from PIL import Image
 from sqlalchemy import select
@@ -103,25 +106,9 @@ def claim_with_canaries(sam: Api) -> dict[str, Any]:
     return sam.submit(journey)
 
 
-def hits(blob: bytes) -> list[str]:
-    return [canary for canary in CANARIES if canary.encode() in blob]
-
-
-def everything_stored(components: Components) -> bytes:
-    """Every column of every table, as the database hands it back (sealed values unopened)."""
-    out = io.StringIO()
-    with components.store.engine.connect() as connection:
-        for table in tables.metadata.sorted_tables:
-            for row in connection.execute(select(table)).all():
-                out.write(repr(tuple(row)))
-    return out.getvalue().encode()
-
-
 def test_no_canary_at_rest_or_in_logs(
     components: Components,
     sign_in: Callable[..., Api],
-    database_url: str,
-    tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     sam = sign_in("sam").sign_in("sam", method="one_time_code")  # new payee details: step-up
@@ -149,23 +136,10 @@ def test_no_canary_at_rest_or_in_logs(
     assert raw["policy_number"] == ACTIVE_POLICY["sam"]  # internal: in clear
     assert set(raw["description"]) == {"$sealed"}
 
-    stored = everything_stored(components)
-    assert hits(stored) == []
-    assert ACTIVE_POLICY["sam"].encode() in stored  # the search itself finds what is there
-    if database_url.startswith("sqlite"):
-        database = Path(components.store.engine.url.database or "")
-        for path in database.parent.glob(database.name + "*"):  # the file, its WAL and index
-            assert hits(path.read_bytes()) == [], path
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-
+    assert_sealing_on(components)
+    # The search itself finds what is there: the policy number is internal, kept in clear.
+    assert_nothing_at_rest(components, CANARIES, known=[ACTIVE_POLICY["sam"]])
     home = components.settings.home
-    for path in home.rglob("*"):
-        mode = stat.S_IMODE(path.stat().st_mode)
-        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
-        if path.is_file():
-            assert hits(path.read_bytes()) == [], path
-    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+    assert_home_clean_and_private(home, CANARIES)
     assert any((home / "files").rglob("*-display")), "the files were looked at"
-
-    logged = capfd.readouterr()
-    assert hits((logged.out + logged.err).encode()) == []
+    assert_logs_clean(capfd, CANARIES)
