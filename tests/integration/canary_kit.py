@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from wayline.bootstrap import Components
 from wayline.store import tables
+from wayline.store.codec import PLAIN
 
 
 def hits(canaries: Iterable[str], blob: bytes) -> list[str]:
@@ -37,6 +38,19 @@ def everything_stored(components: Components) -> bytes:
     return out.getvalue().encode()
 
 
+def where_stored(components: Components, canaries: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(table, column, canary) for each column of each table holding a canary."""
+    canaries = list(canaries)
+    found = set()
+    with components.store.engine.connect() as connection:
+        for table in tables.metadata.sorted_tables:
+            for row in connection.execute(select(table)).all():
+                for column, value in row._mapping.items():
+                    for canary in hits(canaries, repr(value).encode()):
+                        found.add((table.name, str(column), canary))
+    return sorted(found)
+
+
 def sqlite_files(components: Components) -> list[Path]:
     """SQLite's database file, its WAL and shared-memory index; none on PostgreSQL."""
     url = components.store.engine.url
@@ -49,6 +63,7 @@ def sqlite_files(components: Components) -> list[Path]:
 def assert_sealing_on(components: Components) -> None:
     """Field encryption is on: a canary test of a system that stores in clear proves nothing."""
     assert components.settings.key_provider != "none", "field encryption is off"
+    assert components.store.codec is not PLAIN, "the store does not seal"
 
 
 def assert_nothing_at_rest(
@@ -59,12 +74,14 @@ def assert_nothing_at_rest(
     tables hold, for a test to look further."""
     canaries, known = list(canaries), list(known)
     stored = everything_stored(components)
-    assert hits(canaries, stored) == []
+    if hits(canaries, stored):
+        raise AssertionError(f"stored in clear: {where_stored(components, canaries)}")
     for value in known:
         assert value.encode() in stored, f"the search does not find {value!r}, known stored"
     files = sqlite_files(components)
     for path in files:
-        assert hits(canaries, path.read_bytes()) == [], path
+        found = hits(canaries, path.read_bytes())
+        assert found == [], f"{path} holds {found}"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     if files:  # the file, its WAL and index, read whole: the known values are in them too
         raw = b"".join(path.read_bytes() for path in files)
@@ -80,16 +97,17 @@ def assert_home_clean_and_private(
     `not_ours`: files a test put there itself before Wayline started). Returns the files."""
     canaries = list(canaries)
     theirs = {Path(path) for path in not_ours}
-    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700, f"{home} is not 0700"
     files = []
     for path in sorted(home.rglob("*")):
         if path.is_file():
             files.append(path)
-            assert hits(canaries, path.read_bytes()) == [], path
+            found = hits(canaries, path.read_bytes())
+            assert found == [], f"{path} holds {found}"
         if path in theirs:
             continue
         mode = stat.S_IMODE(path.stat().st_mode)
-        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path} is {oct(mode)}"
     return files
 
 
@@ -100,7 +118,8 @@ def assert_logs_clean(
     `known` value (an id the logs name) is there: they were captured. Returns the logs."""
     captured = capfd.readouterr()
     logged = captured.out + captured.err
-    assert hits(canaries, logged.encode()) == []
+    found = hits(canaries, logged.encode())
+    assert found == [], f"logged: {found}"
     for value in known:
         assert value in logged, f"the logs do not name {value!r}: were they captured?"
     return logged

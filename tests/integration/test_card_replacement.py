@@ -14,6 +14,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from canary_kit import (
+    assert_home_clean_and_private,
+    assert_logs_clean,
+    assert_nothing_at_rest,
+    assert_sealing_on,
+)
 from fastapi.testclient import TestClient
 from journey_api import Api, field_of
 
@@ -294,3 +300,42 @@ def test_bad_input_is_refused_with_the_spec_s_messages(customer):
     journey = alex.step(journey, "card", {"card_id": "card-alex-7310"})
     refused = alex.post_step(journey["id"], "reason", {}, journey["revision"])
     assert refused.json()["errors"][0]["message"] == "Select what has happened to your card"
+
+
+# --- data protection: a new address typed in is sealed everywhere it is kept ------------------
+
+NEW_ADDRESS = {
+    "address_line_1": "71 Zephyrine Canarywood Row",
+    "address_line_2": "Quillonvale Mews",
+    "town": "Xanthicombe Canary",
+    "new_postcode": "ZQ7 9XW",
+}
+
+
+def test_a_new_delivery_address_is_nowhere_in_clear_at_rest_or_in_the_logs(system, customer, capfd):
+    """The canaries (docs/data-protection.md): the new address's every line, sent to the
+    fraud bureau and the card issuer, read back through the API, yet found in no table, no
+    SQLite file, no file of the data folder and no log line."""
+    assert_sealing_on(system)
+    alex = customer("alex", "one_time_code")  # a new address asks for step-up
+    journey = alex.start("card-replacement")
+    journey = alex.step(journey, "card", {"card_id": "card-alex-4821"})
+    journey = tell_reason(alex, journey, "stolen")
+    journey = alex.step(journey, "card-frozen", {})
+    journey = alex.step(
+        journey, "delivery", {"delivery_address": "new", "delivery_speed": "standard"}
+    )
+    journey = alex.step(journey, "new-address", NEW_ADDRESS)
+    sent = alex.submit(journey)
+    drain(system)
+
+    done = alex.journey(journey["id"])
+    assert {name: done["answers"][name] for name in NEW_ADDRESS} == NEW_ADDRESS
+    assert done["outcome"]["outcome"] == "ordered"  # the fraud bureau cleared it: sent there
+    assert done["effects"]["order"]["status"] == "done"
+
+    canaries = list(NEW_ADDRESS.values())
+    # The reference is kept in clear (journeys.reference): the search finds what is there.
+    assert_nothing_at_rest(system, canaries, known=[sent["reference"]])
+    assert_home_clean_and_private(system.settings.home, canaries)
+    assert_logs_clean(capfd, canaries, known=[journey["id"]])  # the logs name the journey
