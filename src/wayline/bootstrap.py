@@ -34,6 +34,7 @@ from wayline.journeys import step_up
 from wayline.journeys.loader import Journey, load_directory
 from wayline.protection.codec import Classifier, FieldCodec
 from wayline.protection.files import SealedStorage
+from wayline.protection.keys import DataKeys
 from wayline.protection.wiring import data_keys, private_files
 from wayline.runtime import effects, ownership, superseded
 from wayline.runtime.cases import Access, Cases, open_case
@@ -115,12 +116,16 @@ class Components:
             roles={role.value for role in STAFF_ROLES},
         )
 
+    @property
+    def data_keys(self) -> DataKeys | None:
+        """The codec's data keys (None when values are stored in clear)."""
+        codec = self.store.codec
+        return codec.keys if isinstance(codec, FieldCodec) else None
+
     def lifecycle(self) -> Lifecycle:
         """Retention, legal holds and erasure over these parts (docs/data-protection.md), with
         the codec's own data keys, so an erasure also empties their cache."""
-        codec = self.store.codec
-        keys = codec.keys if isinstance(codec, FieldCodec) else None
-        return Lifecycle(self.store, self.storage, self.clock, keys)
+        return Lifecycle(self.store, self.storage, self.clock, self.data_keys)
 
     def releases(self) -> Releases:
         """Releases of definition versions: started, analysed and decided (docs/releases.md)."""
@@ -338,7 +343,7 @@ def insights_feed(settings: Settings, store: Store) -> Feed:
     `bus` with any other bus)."""
     if settings.insights_source == "database":
         return FromDatabase(EventFeed(store))
-    from wayline.insights.jetstream_feed import JetStreamFeed
+    from wayline.events.insights_feed import JetStreamFeed
 
     return JetStreamFeed(
         settings.event_bus,

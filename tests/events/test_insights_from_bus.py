@@ -18,10 +18,10 @@ from wayline.bootstrap import build
 from wayline.config import Settings
 from wayline.events.buses.nats import NatsBus
 from wayline.events.envelope import Naming
+from wayline.events.insights_feed import JetStreamFeed
 from wayline.events.relay import Relay, replay
 from wayline.insights.filters import Asked
 from wayline.insights.ingest import FeedUnavailable, FromDatabase
-from wayline.insights.jetstream_feed import JetStreamFeed
 from wayline.insights.service import Insights
 from wayline.insights.warehouse import open_warehouse
 from wayline.runtime.clock import SystemClock

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from wayline.events.envelope import CloudEvent
-from wayline.insights.jetstream_feed import record_of
+from wayline.events.insights_feed import record_of
 from wayline.insights.warehouse import open_warehouse
 
 AT = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)

@@ -8,14 +8,15 @@ The rules, each enforced here and tested with a fixed clock:
 - a code is random (`secrets`), kept only as a keyed hash (HMAC-SHA256 with the server's key:
   a million codes are easily tried against a plain hash), expires (`code_lifetime`), and works
   once; asking again replaces it;
-- wrong codes are counted per journey and per email address (its keyed hash): the fifth locks
-  verification for `lock_for`, in both scopes; the lock outlives any new code;
+- wrong codes are counted per journey and per email address (its blind index: a keyed hash
+  under a rotatable index key, protection/blind_index.py): the fifth locks verification for
+  `lock_for`, in both scopes; the lock outlives any new code;
 - a resume link is a random part and its HMAC signature: a tampered link is refused before the
   store is read; a link works once, until `link_lifetime`; following it starts a new session
   (services in web/visitors.py) and ends the visitor's others.
 
-The email address is personal data: it is stored once verified (to send links to) and never
-logged; the logs carry the journey's id only.
+The email address is personal data: it is stored sealed once verified (to send links to), with
+its blind index beside it, and never logged; the logs carry the journey's id only.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import structlog
 
 from wayline.errors import Conflict, NotFound, Unavailable
 from wayline.ids import new_id
+from wayline.protection.blind_index import BlindIndex, BlindIndexes
 from wayline.runtime.clock import Clock
 from wayline.runtime.ownership import VISITOR_PREFIX, is_visitor
 from wayline.store import Connection, Store
@@ -44,6 +46,7 @@ from wayline.store.visitors import CodeRow, LinkRow, LockRow
 
 log = structlog.get_logger("wayline.visitors")
 CODE_DIGITS = 6
+EMAIL = "email"  # the blind index's purpose for addresses
 MAX_EMAIL = 254  # RFC 5321's longest path, less the angle brackets
 # Deliberately plain: one @, something before it, a dotted domain, no spaces. Whether the
 # address receives mail is what the code proves.
@@ -164,10 +167,14 @@ class Visitors:
         send: Send | None,
         public_url: str,
         policy: VerificationPolicy | None = None,
+        indexes: BlindIndexes | None = None,
     ):
         self._store = store
         self._clock = clock
         self._key = key
+        # The email's lookup key is a blind index (protection/blind_index.py): under the data
+        # keys' index keys when protection is on, else under a key of the server's secret.
+        self._indexes = indexes or BlindIndexes(None, key)
         self._send = send
         self._public_url = public_url.rstrip("/")
         self.policy = policy or VerificationPolicy()
@@ -180,24 +187,24 @@ class Visitors:
         if self._send is None:
             raise Unavailable("Email cannot be sent just now: no notification provider")
         now = self._clock.now()
-        email_hash = keyed_hash(self._key, "email", email)
         code = new_code()
-        row = CodeRow(
-            id=new_id(),
-            journey_id=journey_id,
-            email_hash=email_hash,
-            code_hash=keyed_hash(self._key, f"code:{journey_id}", code),
-            created_at=now,
-            expires_at=now + self.policy.code_lifetime,
-            used_at=None,
-        )
         with self._store.write() as connection:
             _owned(connection, owner, journey_id)
+            index = self._indexes.current(connection)
             until = self.policy.locked_until(
-                rows.locks(connection, _scopes(journey_id, email_hash)), now
+                rows.locks(connection, _lookup_scopes(journey_id, index, email)), now
             )
             if until is not None:
                 return _locked(until, now)
+            row = CodeRow(
+                id=new_id(),
+                journey_id=journey_id,
+                email_hash=index.of(EMAIL, email),
+                code_hash=keyed_hash(self._key, f"code:{journey_id}", code),
+                created_at=now,
+                expires_at=now + self.policy.code_lifetime,
+                used_at=None,
+            )
             rows.replace_code(connection, row)
         minutes = int(self.policy.code_lifetime.total_seconds() // 60)
         self._send(
@@ -223,16 +230,17 @@ class Visitors:
         now, and a resume link is made and sent there. Wrong: counted (per journey and per
         address). Expired, used, none asked for, or locked: nothing changes."""
         now = self._clock.now()
-        email_hash = keyed_hash(self._key, "email", email)
         with self._store.write() as connection:
             _owned(connection, owner, journey_id)
-            scopes = _scopes(journey_id, email_hash)
-            found = rows.locks(connection, scopes)
+            index = self._indexes.current(connection)
+            email_index = index.of(EMAIL, email)
+            scopes = _scopes(journey_id, email_index)
+            found = rows.locks(connection, _lookup_scopes(journey_id, index, email))
             until = self.policy.locked_until(found, now)
             if until is not None:
                 return _locked(until, now)
             latest = rows.latest_code(connection, journey_id)
-            if latest is None or latest.email_hash != email_hash:
+            if latest is None or not index.matches(latest.email_hash, EMAIL, email):
                 return Verification(Verdict.EXPIRED)
             if not self.policy.usable(latest, now):
                 return Verification(Verdict.EXPIRED)
@@ -241,8 +249,8 @@ class Visitors:
                 return self._wrong(connection, scopes, found, now)
             if not rows.use_code(connection, latest.id, now):
                 return Verification(Verdict.EXPIRED)
-            rows.clear_locks(connection, scopes)
-            rows.set_email(connection, journey_id, email, email_hash, now)
+            rows.clear_locks(connection, _lookup_scopes(journey_id, index, email))
+            rows.set_email(connection, journey_id, email, email_index, now)
             link = self._issue(connection, journey_id, now)
         log.info("visitor.email_verified", journey_id=journey_id)
         self._send_link(email, link, "verified")
@@ -346,8 +354,16 @@ class Visitors:
         log.info("visitor.link_sent", why=why)
 
 
-def _scopes(journey_id: str, email_hash: str) -> list[str]:
-    return [f"journey:{journey_id}", f"email:{email_hash}"]
+def _scopes(journey_id: str, email_index: str) -> list[str]:
+    """Where a wrong code is counted: the journey, and the address (by its current index)."""
+    return [f"journey:{journey_id}", f"email:{email_index}"]
+
+
+def _lookup_scopes(journey_id: str, index: BlindIndex, email: str) -> list[str]:
+    """Where locks are looked for: the journey, and the address under every index key still
+    kept (a lock made before a new index key still holds)."""
+    emails = [f"email:{candidate}" for candidate in index.candidates(EMAIL, email)]
+    return [f"journey:{journey_id}", *emails]
 
 
 def _link_id(nonce: str) -> str:

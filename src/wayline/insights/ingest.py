@@ -1,7 +1,7 @@
 """Incremental ingest: copy what a source has beyond the warehouse's cursor, in batches.
 
 A `Feed` is where the warehouse takes events in from: `FromDatabase` reads the events table
-by id (below); `insights/jetstream_feed.py` reads the published CloudEvents from the bus.
+by id (below); `events/insights_feed.py` reads the published CloudEvents from the bus.
 
 Event ids come from a sequence, and on PostgreSQL two transactions may commit their events out
 of id order: an event with a lower id can become visible after a higher one was taken in. So

@@ -9,9 +9,10 @@ Two tables and a cursor:
   template; never what was typed);
 - `cursors`: per source, the highest event id taken in.
 
-Adding is idempotent: a record whose id is already held (or came earlier in the same batch) is
-skipped, so a source may hand the same events again (a re-read overlap, a bus redelivery) without counting them twice. Records
-and the cursor are written in one DuckDB transaction.
+Adding is idempotent: a record whose id is already held (or came earlier in the same batch)
+is skipped, so a source may hand the same events again (a re-read overlap, a bus
+redelivery) without counting them twice. Records and the cursor are written in one DuckDB
+transaction.
 
 DuckDB lets one process write a file at a time: `open` holds it only for as long as the caller
 does, so the CLI and the web app take turns (`Busy` when the other holds it).

@@ -145,3 +145,7 @@ def rewrap_index_key(connection: Connection, old: StoredKey, wrapped: bytes, kek
 def delete_index_keys_before(connection: Connection, version: int) -> None:
     """Drop index keys older than `version` (once every index is recomputed under it)."""
     connection.execute(delete(tables.index_keys).where(_i.version < version))
+
+
+def delete_index_key(connection: Connection, version: int) -> int:
+    return connection.execute(delete(tables.index_keys).where(_i.version == version)).rowcount

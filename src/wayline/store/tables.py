@@ -188,13 +188,14 @@ sessions = Table(
 )
 
 # Visitors: journeys started without signing in (identity/visitors.py, runtime/ownership.py).
-# Codes and the email's lookup key are keyed hashes; no code or link is ever stored as sent.
+# Codes are keyed hashes and the email's lookup key a blind index (protection/blind_index.py);
+# no code or link is ever stored as sent.
 email_codes = Table(
     "email_codes",
     metadata,
     Column("id", String(32), primary_key=True),
     Column("journey_id", String(32), nullable=False),
-    Column("email_hash", String(64), nullable=False),
+    Column("email_hash", String(80), nullable=False),  # a blind index: <key version>.<hex>
     Column("code_hash", String(64), nullable=False),
     Column("created_at", Stamp, nullable=False),
     Column("expires_at", Stamp, nullable=False),
@@ -218,8 +219,9 @@ journey_emails = Table(
     metadata,
     Column("journey_id", String(32), primary_key=True),
     Column("email", Text, nullable=False),  # sealed (store/codec.py): longer than its text
-    Column("email_hash", String(64), nullable=False),
+    Column("email_hash", String(80), nullable=False),  # its blind index, recomputed on rotation
     Column("verified_at", Stamp, nullable=False),
+    Index("ix_journey_emails_email_hash", "email_hash"),
 )
 
 resume_links = Table(

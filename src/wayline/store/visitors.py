@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from wayline.store import tables
 from wayline.store.codec import codec_of, open_text, seal_text
@@ -159,6 +159,68 @@ def _sealed_email(connection: Connection, journey_id: str, email: str) -> str:
     if subject is None:
         return email
     return seal_text(connection, subject, journey_id, EMAIL_FIELD, "personal", email)
+
+
+def emails_indexed_before(
+    connection: Connection, version: int, after: str, limit: int
+) -> list[tuple[str, str]]:
+    """Up to `limit` (journey id, index) of verified emails whose blind index was not made with
+    index key `version`, by journey id after `after`: what a change of index key recomputes."""
+    rows = connection.execute(
+        select(_email.journey_id, _email.email_hash)
+        .where(_email.journey_id > after, _email.email_hash.not_like(f"{version}.%"))
+        .order_by(_email.journey_id)
+        .limit(limit)
+    ).all()
+    return [(row.journey_id, row.email_hash) for row in rows]
+
+
+def count_indexed_before(connection: Connection, version: int) -> int:
+    """How many verified emails' indexes were not made with index key `version`."""
+    return int(
+        connection.execute(
+            select(func.count())
+            .select_from(tables.journey_emails)
+            .where(_email.email_hash.not_like(f"{version}.%"))
+        ).scalar_one()
+    )
+
+
+def reindex_email(connection: Connection, journey_id: str, before: str, index: str) -> bool:
+    """Replace a journey email's index, unless it changed meanwhile (False then)."""
+    result = connection.execute(
+        update(tables.journey_emails)
+        .where(_email.journey_id == journey_id, _email.email_hash == before)
+        .values(email_hash=index)
+    )
+    return result.rowcount == 1
+
+
+def indexes_in_use(connection: Connection, now: datetime) -> list[str]:
+    """Every blind index still needed: verified emails', and those of codes and locks that
+    still count at `now` (an expired code or an ended lock no longer matters)."""
+    found = [row[0] for row in connection.execute(select(_email.email_hash)).all()]
+    found += [
+        row[0]
+        for row in connection.execute(
+            select(_code.email_hash).where(_code.used_at.is_(None), _code.expires_at > now)
+        ).all()
+    ]
+    scopes = connection.execute(
+        select(_lock.scope).where(
+            _lock.scope.like("email:%"), (_lock.failures > 0) | (_lock.locked_until > now)
+        )
+    ).all()
+    return found + [row[0].removeprefix("email:") for row in scopes]
+
+
+def forget_indexes(connection: Connection, version: int) -> None:
+    """Delete codes and locks whose index was made with index key `version` (the key is
+    going: they could never match again)."""
+    connection.execute(delete(tables.email_codes).where(_code.email_hash.like(f"{version}.%")))
+    connection.execute(
+        delete(tables.verification_locks).where(_lock.scope.like(f"email:{version}.%"))
+    )
 
 
 def forget_email(connection: Connection, journey_id: str) -> None:

@@ -18,6 +18,7 @@ from wayline.identity.assurance import AssuranceLevels
 from wayline.identity.audit import AuditLog
 from wayline.identity.sessions import SessionPolicy, SessionService
 from wayline.identity.visitors import VerificationPolicy, Visitors
+from wayline.protection.blind_index import BlindIndexes
 from wayline.web import access, docs, health, openapi, problems, rate_limits, refusals
 from wayline.web import sign_in as provider_sign_in
 from wayline.web.api import (
@@ -194,4 +195,7 @@ def make_visitors(components: Components, secret: str) -> Visitors:
         link_lifetime=timedelta(hours=settings.visitor_link_hours),
     )
     key = hashlib.sha256(b"wayline.visitors:" + secret.encode()).digest()
-    return Visitors(components.store, components.clock, key, send, settings.public_url, policy)
+    indexes = BlindIndexes(components.data_keys, key, settings.key_cache_seconds)
+    return Visitors(
+        components.store, components.clock, key, send, settings.public_url, policy, indexes
+    )
