@@ -17,6 +17,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from canary_kit import (
+    assert_home_clean_and_private,
+    assert_logs_clean,
+    assert_nothing_at_rest,
+    assert_sealing_on,
+)
 from fastapi.testclient import TestClient
 from journey_api import JOURNEYS_DIR, Api
 
@@ -493,3 +499,62 @@ def test_too_much_and_no_account_are_refused_with_plain_messages(system, custome
     assert refused(sam, journey, "from", {"from_account": "acc-alex-9911"}) == [
         "You need a current account with us to make payments"
     ]
+
+
+# --- data protection: what is typed about a payment is sealed everywhere it is kept -----------
+
+# Someone new, outside the demo's sort code 60-70-80: the provider holds the account in the
+# name typed, so confirmation of payee matches. Not saved: the other tests count alex's payees.
+CANARY_PAYEE = {
+    "payee_name": "Zephyrine Canarywood",
+    "payee_type": "personal",
+    "sort_code": "93 72 61",  # kept as 93-72-61
+    "account_number": "73619284",
+}
+CANARY_AMOUNT = "183.47"  # kept as written: three figures before the point, unlike any time
+CANARY_REFERENCE = "Canarywood QX-731"
+
+
+def test_a_new_payee_amount_and_reference_are_nowhere_in_clear_at_rest_or_in_the_logs(
+    system, customer, sandbox, capfd
+):
+    """The canaries (docs/data-protection.md): someone new's name, sort code and account, the
+    amount and the reference, sent to the payment provider and read back through the API, yet
+    found in no table, no SQLite file, no file of the data folder and no log line."""
+    assert_sealing_on(system)
+    alex = customer("alex")
+    before = available(sandbox, "alex")
+    journey = new_payee(alex, "acc-alex-9911", CANARY_PAYEE)
+    assert journey["current_step"]["name"] == "amount"  # a match: no name check
+    paying = {"pay_amount": CANARY_AMOUNT, "pay_reference": CANARY_REFERENCE, "pay_when": "now"}
+    journey = step(alex, journey, "amount", paying)
+    journey = step(
+        alex, journey, "purpose", {"purpose": "family_friends", "told_what_to_say": False}
+    )
+    journey = step(alex, journey, "warning", {})
+    journey = submit(alex, journey)
+    drain(system)
+
+    done = alex.journey(journey["id"])
+    assert done["status"] == "completed", done
+    assert available(sandbox, "alex") == before - 18_347  # it was paid: the canaries went out
+    given = done["answers"]
+    assert given["payee_name"] == CANARY_PAYEE["payee_name"]
+    assert given["sort_code"] == "93-72-61"
+    assert given["account_number"] == CANARY_PAYEE["account_number"]
+    assert given["pay_amount"] == CANARY_AMOUNT
+    assert given["pay_reference"] == CANARY_REFERENCE
+
+    canaries = [
+        CANARY_PAYEE["payee_name"],
+        "Zephyrine",
+        "93-72-61",
+        "93 72 61",
+        CANARY_PAYEE["account_number"],
+        CANARY_AMOUNT,
+        CANARY_REFERENCE,
+    ]
+    # The reference is kept in clear (journeys.reference): the search finds what is there.
+    assert_nothing_at_rest(system, canaries, known=[journey["reference"]])
+    assert_home_clean_and_private(system.settings.home, canaries)
+    assert_logs_clean(capfd, canaries, known=[journey["id"]])

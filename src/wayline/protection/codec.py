@@ -36,9 +36,11 @@ ORDER = tuple(classification.value for classification in SENSITIVITY)
 STATE_FIELD = "journeys.state"
 # Sections of the state keyed by field name, where the definition's classification decides.
 BY_FIELD = ("answers", "prefill")
-# Sections sealed whole when not empty: what partners said (names, accounts), what was paid
-# and to where, computed values (no classification of their own: derived from answers).
-WHOLE = ("computed", "data", "checks", "payments", "recorded")
+# Sections sealed whole when not empty: what partners said (names, accounts), what their
+# calls answered (`effects`: a payment's reference, an order's address, a new account's
+# number), what was paid and to where, computed values (no classification of their own:
+# derived from answers).
+WHOLE = ("computed", "data", "checks", "payments", "recorded", "effects")
 
 # (connection, journey name, version) → the classification of each of its field names; raises
 # KeyError for a name the definition does not classify.
