@@ -17,6 +17,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from canary_kit import (
+    assert_home_clean_and_private,
+    assert_logs_clean,
+    assert_nothing_at_rest,
+    assert_sealing_on,
+)
 from fastapi.testclient import TestClient
 from journey_api import JOURNEYS_DIR, Api, field_of
 
@@ -466,3 +472,50 @@ def test_bad_answers_get_the_spec_s_messages(customer):
         "callback": "Select whether you would like us to call you",
         "keep_note": "Select yes if we can keep a note",
     }
+
+
+# --- data protection: the amounts a customer types are sealed everywhere they are kept --------
+
+# Amounts nothing else holds, written as kept ("13719.58"): three figures or more before the
+# point, so no time of day (SS.ffffff) can look like one; the ISA's is looked for in pence too
+# (seven figures: longer than any run of digits in a time), as the platform's answer has it.
+ISA_TAKE, ISA_TAKE_PENCE = "13719.58", "1371958"
+PENSION_TAKE = "21473.96"
+OTHER_INCOME = "18362.57"
+
+
+def test_the_amounts_typed_are_nowhere_in_clear_at_rest_or_in_the_logs(
+    system, customer, sandbox, capfd
+):
+    """The canaries (docs/data-protection.md): what alex takes from his ISA (sold and paid),
+    and what sam takes as a lump sum with his other income (the tax worked out from both), read
+    back through the API, yet found in no table, no SQLite file, no file of the data folder
+    and no log line."""
+    assert_sealing_on(system)
+    alex = customer("alex", "one_time_code")  # over £10,000: step-up at the destination
+    sold = sell_from_alex_s_isa(alex, system, ISA_TAKE)
+    assert sold["answers"]["take_amount"] == ISA_TAKE
+    assert sold["ended"]["status"] == "completed"
+    order = platform(sandbox, f"/orders/{order_id(sold)}")
+    assert order["amount_pence"] == int(ISA_TAKE_PENCE) and order["status"] == "paid"
+
+    sam = customer("sam", "one_time_code")
+    journey = to_consequences(
+        sam, "PEN-300001", PENSION_TAKE, pension_option="lump_sum", other_income=OTHER_INCOME
+    )
+    journey = pension_steps(sam, journey)
+    journey = sam.step(journey, "circumstances", circumstances(callback="no_call"))
+    journey = sam.step(journey, "destination", {"pay_to": "nominated"})
+    sam.submit(journey)
+    drain(system)
+    paused = sam.journey(journey["id"])
+    assert paused["outcome"]["outcome"] == "approved_after_pause"  # his recorded bereavement
+    assert paused["answers"]["take_amount"] == PENSION_TAKE
+    assert paused["answers"]["other_income"] == OTHER_INCOME
+
+    canaries = [ISA_TAKE, ISA_TAKE_PENCE, PENSION_TAKE, OTHER_INCOME]
+    # The references are kept in clear (journeys.reference): the search finds what is there.
+    assert_nothing_at_rest(system, canaries, known=[sold["reference"], paused["reference"]])
+    home = system.settings.home
+    assert_home_clean_and_private(home, canaries, not_ours=[home / "connectors.yaml"])
+    assert_logs_clean(capfd, canaries, known=[sold["id"], paused["id"]])
