@@ -1,7 +1,7 @@
 """The documents table: uploads with their owner journey, field, content type by sniffing,
 size, SHA-256, server-made storage keys, status (`accepted`, `held` until the scanner has
 looked, or `removed` once a sent journey's answers no longer name it) and reason, evidence
-metadata and photo fraud signals."""
+metadata and photo fraud signals. The file name and the evidence are personal: sealed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from wayline.store import tables
-from wayline.store.codec import codec_of
+from wayline.store.codec import codec_of, open_text, seal_text
 from wayline.store.database import aware
 
 ACCEPTED = "accepted"
@@ -37,7 +37,7 @@ def insert_document(
             "id": document["id"],
             "journey_id": journey_id,
             "field": document["field"],
-            "filename": document["filename"],
+            "filename": _sealed_filename(connection, journey_id, document),
             "content_type": document["content_type"],
             "size": document["size"],
             "sha256": document["sha256"],
@@ -70,6 +70,26 @@ def _sealed_evidence(connection: Connection, journey_id: str, document: dict[str
     return codec.seal_value(connection, subject, journey_id, field, "personal", evidence)
 
 
+def _filename_field(document_id: str) -> str:
+    return f"documents.filename:{document_id}"
+
+
+def _sealed_filename(connection: Connection, journey_id: str, document: dict[str, Any]) -> str:
+    """A file's name as the customer gave it is personal (a photo named after its owner, a
+    scan named after a claim): sealed for the journey's owner like the evidence."""
+    subject = codec_of(connection).subject_of(connection, journey_id)
+    if subject is None:
+        return str(document["filename"])  # a plain codec, which seals nothing
+    field = _filename_field(document["id"])
+    return seal_text(connection, subject, journey_id, field, "personal", document["filename"])
+
+
+def _with_filename(connection: Connection, journey_id: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its file name opened."""
+    field = _filename_field(row["id"])
+    return {**row, "filename": open_text(connection, journey_id, field, row["filename"])}
+
+
 def _opened(connection: Connection, journey_id: str, document_id: str, stored: Any) -> Any:
     return codec_of(connection).open_value(
         connection, journey_id, _evidence_field(document_id), stored
@@ -89,7 +109,12 @@ def listed(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]
         .where(_d.journey_id == journey_id)
         .order_by(_d.created_at, _d.id)
     ).all()
-    return {row.id: {**row._asdict(), "created_at": aware(row.created_at)} for row in rows}
+    return {
+        row.id: _with_filename(
+            connection, journey_id, {**row._asdict(), "created_at": aware(row.created_at)}
+        )
+        for row in rows
+    }
 
 
 def record(connection: Connection, journey_id: str, document_id: str) -> dict[str, Any] | None:
@@ -108,7 +133,8 @@ def record(connection: Connection, journey_id: str, document_id: str) -> dict[st
     if row is None:
         return None
     evidence = _opened(connection, journey_id, document_id, row.evidence)
-    return {**row._asdict(), "created_at": aware(row.created_at), "evidence": evidence}
+    found = {**row._asdict(), "created_at": aware(row.created_at), "evidence": evidence}
+    return _with_filename(connection, journey_id, found)
 
 
 def accepted_evidence(connection: Connection, journey_id: str) -> dict[str, dict[str, Any]]:
