@@ -4,6 +4,8 @@
 - `retention run [--dry-run]`: remove what the definitions' retention rules say has expired;
 - `retention status`: the legal holds in force and the latest removals;
 - `subject hold|release-hold --customer ID | --journey ID`: legal holds;
+- `subject find --email ADDRESS`: the journeys verified with an address (found by its blind
+  index), and the subject each belongs to;
 - `subject export --customer ID --out DIR|FILE.zip`: the customer's data, opened, with a
   manifest;
 - `subject erase --customer ID`: remove the customer's journeys and crypto-shred their keys,
@@ -142,6 +144,33 @@ def release_hold(customer: Customer = None, journey: JourneyId = None) -> None:
         errors.print(f"No hold on {scope} {target}", highlight=False)
         raise typer.Exit(1)
     console.print(f"Released {released} hold(s) on {scope} {target}", highlight=False)
+
+
+@subject_app.command()
+def find(
+    email: Annotated[str, typer.Option(help="The address a visitor verified.")],
+) -> None:
+    """The journeys verified with an email address, and whose they are now: the subject to
+    export or erase for someone who applied without an account."""
+    from wayline.identity.visitors import normalised_email
+    from wayline.protection.reindex import journeys_of_email
+
+    address = normalised_email(email)
+    if address is None:
+        errors.print("--email: not an email address")
+        raise typer.Exit(2)
+    with _lifecycle() as lifecycle:
+        if lifecycle.keys is None:
+            errors.print("WAYLINE_KEY_PROVIDER is none: addresses are not indexed")
+            raise typer.Exit(2)
+        found = journeys_of_email(lifecycle.store, lifecycle.keys, address)
+    if not found:
+        console.print("No journey was verified with that address")
+        return
+    table = Table("journey", "type", "subject")
+    for journey in found:
+        table.add_row(journey.journey_id, journey.journey, journey.owner)
+    console.print(table)
 
 
 @subject_app.command()

@@ -33,7 +33,12 @@ from wayline.cli import app as cli
 from wayline.config import Settings
 from wayline.protection.blind_index import version_of
 from wayline.protection.keys import DataKeys, KeyInUse, Progress
-from wayline.protection.reindex import index_use, retire_index, rotate_index
+from wayline.protection.reindex import (
+    index_use,
+    journeys_of_email,
+    retire_index,
+    rotate_index,
+)
 from wayline.store import tables
 
 __all__ = ["app", "browser", "clock", "sandbox", "system"]  # fixtures, used by name
@@ -184,3 +189,46 @@ def test_the_command_line_rotates_shows_and_retires_index_keys(
     assert retired.exit_code == 0, retired.output
     refused = runner.invoke(cli, ["keys", "retire-index", "2"])
     assert refused.exit_code == 1 and "current" in refused.output
+
+
+def test_a_person_s_journeys_are_found_by_their_address_across_index_keys(
+    system: Components, browser: Any, sandbox: Any
+) -> None:
+    keys = keys_of(system)
+    email = new_email()
+    first = browser()
+    before = start(first)
+    verified(first, sandbox, before["id"], email)
+    other = browser()
+    verified(other, sandbox, start(other)["id"], new_email())  # someone else
+    rotate_index(system.store, keys)
+    second = browser()
+    after = start(second)
+    verified(second, sandbox, after["id"], email)  # the same address, under the new key
+
+    found = journeys_of_email(system.store, keys, email)
+    assert [journey.journey_id for journey in found] == [before["id"], after["id"]]
+    assert all(journey.owner.startswith("visitor-") for journey in found)
+    assert journeys_of_email(system.store, keys, new_email()) == []
+
+
+def test_the_command_line_finds_journeys_by_address(
+    system: Components, browser: Any, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = system.settings
+    monkeypatch.setenv("WAYLINE_HOME", str(settings.home))
+    monkeypatch.setenv("WAYLINE_DATABASE_URL", settings.resolved_database_url())
+    monkeypatch.setenv("WAYLINE_JOURNEYS_DIR", str(settings.journeys_dir))
+    email = new_email()
+    visitor = browser()
+    journey = start(visitor)
+    verified(visitor, sandbox, journey["id"], email)
+    runner = CliRunner()
+
+    found = runner.invoke(cli, ["subject", "find", "--email", f"  {email.upper()} "])
+    assert found.exit_code == 0, found.output
+    assert journey["id"] in found.output
+    none = runner.invoke(cli, ["subject", "find", "--email", new_email()])
+    assert none.exit_code == 0 and "No journey" in none.output
+    bad = runner.invoke(cli, ["subject", "find", "--email", "not an address"])
+    assert bad.exit_code == 2

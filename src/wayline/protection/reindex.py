@@ -56,6 +56,15 @@ def rotate_index(
     return Progress(done, 0)
 
 
+def journeys_of_email(store: Store, keys: DataKeys, email: str) -> list[rows.EmailedJourney]:
+    """The journeys verified with `email` (normalised by the caller), found by its blind
+    index under every index key still kept: a subject access or erasure request from someone
+    who never had an account."""
+    with store.write() as connection:  # index_keys makes the first key when there is none
+        index = BlindIndex(keys.index_keys(connection))
+        return rows.journeys_with_email(connection, index.candidates(EMAIL, email))
+
+
 def index_use(store: Store, keys: DataKeys, now: datetime) -> Counter[int | None]:
     """How many stored indexes each index key made (None: made before key versions), with
     every kept key named (0 when unused)."""

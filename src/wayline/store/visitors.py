@@ -223,6 +223,29 @@ def forget_indexes(connection: Connection, version: int) -> None:
     )
 
 
+@dataclass(frozen=True)
+class EmailedJourney:
+    """A journey whose verified email matched, with its type and who owns it now."""
+
+    journey_id: str
+    journey: str
+    owner: str
+
+
+def journeys_with_email(connection: Connection, indexes: list[str]) -> list[EmailedJourney]:
+    """The journeys whose verified email has one of `indexes` (a blind index's candidates),
+    oldest first: how a person's journeys are found by their address, which is never stored
+    in clear."""
+    _journey = tables.journeys.c
+    rows = connection.execute(
+        select(_email.journey_id, _journey.journey, _journey.customer_id)
+        .join(tables.journeys, _journey.id == _email.journey_id)
+        .where(_email.email_hash.in_(indexes))
+        .order_by(_journey.created_at, _email.journey_id)
+    ).all()
+    return [EmailedJourney(row.journey_id, row.journey, row.customer_id) for row in rows]
+
+
 def forget_email(connection: Connection, journey_id: str) -> None:
     """The journey no longer belongs to an email (its ownership passed to a customer)."""
     connection.execute(delete(tables.journey_emails).where(_email.journey_id == journey_id))
