@@ -21,6 +21,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from canary_kit import (
+    assert_home_clean_and_private,
+    assert_logs_clean,
+    assert_nothing_at_rest,
+    assert_sealing_on,
+)
 from fastapi.testclient import TestClient
 from journey_api import CSRF_COOKIE, CSRF_HEADER, Api, jpeg_bytes
 
@@ -30,6 +36,7 @@ from wayline.identity.audit import AuditLog
 from wayline.runtime.clock import FixedClock
 from wayline.sandbox.server import Sandbox
 from wayline.sandbox.wiring import demo_options
+from wayline.store import answers as answer_rows
 from wayline.web.app import create_app
 
 JOURNEY = "account-opening"
@@ -469,3 +476,135 @@ def test_an_overdraft_is_asked_in_steps_of_50_pounds(browser):
     assert refused == {"overdraft_requested": "Enter an amount between £50 and £2,500"}
     premier = api.refused(journey, "choose-account", {"account_type": "premier"})
     assert premier == {"account_type": "The premier account is for incomes of £75,000 or more"}
+
+
+# --- data protection: what an applicant types is sealed everywhere it is kept -----------------
+
+CANARY_ABOUT = {
+    "middle_names": "Quillonby",
+    "last_name": "Canarywood",
+    "date_of_birth": "1961-07-23",
+    "known_by_other_name": True,
+    "tax_elsewhere": True,
+}
+CANARY_PREVIOUS_NAME = {
+    "previous_first_name": "Ottolinde",
+    "previous_last_name": "Featherquill",
+    "used_until": "1999-03-17",
+}
+CANARY_TAX = {"tax_country": "Zemblanova", "tax_id": "ZMX-99-QV-7731"}
+CANARY_MOBILE = ("07700 900417", "+447700900417")
+CANARY_HOME = {
+    "address_line_1": "44 Vantablack Row",
+    "address_line_2": "Xanthicombe Mews",
+    "town": "Wyvernholt Canary",
+    "home_postcode": "ZX9 4QJ",
+}
+CANARY_PREVIOUS_UK = {
+    "in_uk": True,
+    "previous_line_1": "9 Ottermoor Drift",
+    "previous_town": "Quenchwell",
+    "previous_postcode": "QZ3 7WX",
+}
+CANARY_PREVIOUS_ABROAD = {
+    "in_uk": False,
+    "previous_line_1": "Rue Canaryvelle 12",
+    "previous_town": "Lyonnaxe",
+    "previous_country": "Zembla Canaria",
+}
+CANARY_INCOME = "48213.77"  # as kept: five figures before the point, unlike any time of day
+
+
+def test_what_an_applicant_types_is_nowhere_in_clear_at_rest_or_in_the_logs(
+    browser, sandbox, system, capfd
+):
+    """The canaries (docs/data-protection.md): an applicant's names (and a previous one), birth
+    date, tax residence, email and mobile, home and previous addresses and income, sent to
+    the identity, screening and core banking partners, read back through the API, yet found in
+    no table, no SQLite file, no file of the data folder and no log line, before and after the
+    journey passed to the customer core banking created."""
+    assert_sealing_on(system)
+    # Each run an address of its own: core banking refers an email it already knows.
+    email = f"zephyrine.canarywood.{uuid.uuid4().hex[:10]}@canary-mail.example"
+    first_name = "Zephyrine" + "".join(random.choice(string.ascii_lowercase) for _ in range(6))
+    api = Api(browser())
+    journey = start(api.http)
+    journey = api.step(journey, "eligibility", {"is_adult": True, "uk_resident": True})
+    journey = api.step(journey, "about-you", about(first_name=first_name, **CANARY_ABOUT))
+    journey = add_item(api, journey, "previous-names", CANARY_PREVIOUS_NAME)
+    journey = api.step(journey, "previous-names", {})
+    journey = add_item(api, journey, "tax-residency", CANARY_TAX)
+    journey = api.step(journey, "tax-residency", {})
+    contact = {"email_address": email, "mobile": CANARY_MOBILE[0]}
+    journey = step_with_call(api, journey, "contact", contact)
+    # Saved by verifying the email: journey_emails and email_codes hold it too.
+    code_url = f"/api/v1/journeys/{journey['id']}/email"
+    assert api.http.post(f"{code_url}/code", json={"email": email}).status_code == 202
+    code = found(sandbox, email, r"code is (\d{6})")
+    verify = api.http.post(f"{code_url}/verify", json={"email": email, "code": code})
+    assert verify.status_code == 200, verify.text
+    journey = api.step(journey, "address", {**CANARY_HOME, "home_moved_in": months_ago(8)})
+    for item, months in ((CANARY_PREVIOUS_UK, 18), (CANARY_PREVIOUS_ABROAD, 40)):
+        item = {**item, "previous_moved_in": months_ago(months)}
+        journey = add_item(api, journey, "previous-addresses", item)
+    journey = api.step(journey, "previous-addresses", {})
+    work = {
+        "employment_status": "employed",
+        "occupation_group": "soc2",
+        "annual_income": CANARY_INCOME,
+        "monthly_pay_in": "up_to_3000",
+        "source_of_funds": ["pay"],
+    }
+    journey = api.step(journey, "employment", work)
+    identity: dict[str, Any] = {"document_type": "passport", "identity_route": "photo_check"}
+    identity["document_front"] = [api.upload(journey, "document_front", jpeg_bytes(), "p.jpg")]
+    identity["selfie"] = [api.upload(journey, "selfie", jpeg_bytes(), "me.jpg")]
+    journey = step_with_call(api, journey, "identity", identity)
+    journey = api.step(journey, "choose-account", {"account_type": "everyday"})
+    journey = api.step(journey, "overdraft", {"wants_overdraft": False})
+    sent = api.submit(journey)
+
+    # Read back whole through the API, while the journey is still the applicant's.
+    given = api.journey(journey["id"])["answers"]
+    assert given["first_name"] == first_name
+    assert {name: given[name] for name in CANARY_ABOUT} == CANARY_ABOUT
+    assert given["email_address"] == email and given["mobile"] == CANARY_MOBILE[1]
+    assert {name: given[name] for name in CANARY_HOME} == CANARY_HOME
+    assert given["annual_income"] == CANARY_INCOME
+    assert given["tax_residencies"][0] == {**given["tax_residencies"][0], **CANARY_TAX}
+    assert given["previous_names"][0] == {**given["previous_names"][0], **CANARY_PREVIOUS_NAME}
+    lived = given["previous_addresses"]
+    assert [a["previous_line_1"] for a in lived] == ["9 Ottermoor Drift", "Rue Canaryvelle 12"]
+    assert lived[1]["previous_country"] == CANARY_PREVIOUS_ABROAD["previous_country"]
+    drain(system)
+
+    # Approved and opened: the journey passed to the customer core banking created, whose
+    # name, email, mobile and address it holds (so the canaries really went out).
+    status = api.http.get(f"/journeys/{journey['id']}/status")
+    assert "Your account is open" in status.text
+    opened = httpx.get(f"{sandbox.urls()['core_banking']}/customers", params={"email": email})
+    assert opened.json()["customers"][0]["name"] == f"{first_name} Canarywood"
+    with system.store.read() as connection:  # the rows still open after the handover
+        stored = answer_rows.values_of(connection, journey["id"])
+    assert stored["last_name"] == "Canarywood" and stored["town"] == CANARY_HOME["town"]
+
+    canaries = [
+        "Zephyrine",
+        "Canarywood",
+        "canarywood",
+        "canary-mail",
+        email,
+        *(value for value in CANARY_ABOUT.values() if isinstance(value, str)),
+        *CANARY_PREVIOUS_NAME.values(),
+        *CANARY_TAX.values(),
+        *CANARY_MOBILE,
+        CANARY_MOBILE[1][1:],  # 447700900417, however it is written
+        *CANARY_HOME.values(),
+        *(v for v in CANARY_PREVIOUS_UK.values() if isinstance(v, str)),
+        *(v for v in CANARY_PREVIOUS_ABROAD.values() if isinstance(v, str)),
+        CANARY_INCOME,
+    ]
+    # The reference is kept in clear (journeys.reference): the search finds what is there.
+    assert_nothing_at_rest(system, canaries, known=[sent["reference"]])
+    assert_home_clean_and_private(system.settings.home, canaries)
+    assert_logs_clean(capfd, canaries, known=[journey["id"]])
