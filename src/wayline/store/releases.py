@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, update
 
 from wayline.store import tables
+from wayline.store.codec import codec_of
 from wayline.store.database import aware
 
 _release = tables.releases.c
@@ -198,6 +199,7 @@ def arm_journeys(
         _journey.submitted_at,
         _journey.state,
     ).where(_journey.journey == journey, _journey.version == version, _journey.created_at >= since)
+    codec = codec_of(connection)
     return [
         ArmJourney(
             row.id,
@@ -205,7 +207,8 @@ def arm_journeys(
             row.current_step,
             aware(row.updated_at),
             aware(row.submitted_at),
-            _partner_failed(row.state),
+            # Partner data is sealed with the state: read it opened, not from the column.
+            _partner_failed(codec.open_state(connection, row.state)),
         )
         for row in connection.execute(query).all()
     ]
