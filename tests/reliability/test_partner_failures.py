@@ -39,7 +39,7 @@ from reliability_kit import (
     threaded_server,
 )
 
-from wayline.connectors.http import PartnerClient, PartnerConfig, PartnerError
+from wayline.connectors.http import PartnerClient, PartnerConfig, PartnerError, PartnerRejected
 from wayline.connectors.partners import Partners, Policies
 from wayline.web.app import create_app
 
@@ -216,6 +216,12 @@ def _odd_partner() -> FastAPI:
     def payout() -> dict[str, Any]:
         return {"paid": True}  # no payout id, no status, no amount
 
+    @odd.post("/accounts/check")
+    def check(body: dict[str, Any]) -> Response:
+        # As many services do with a validation error: the value refused, echoed back.
+        echoed = f'{{"detail": "account {body.get("account_number")} is not valid"}}'
+        return Response(echoed, status_code=422, media_type="application/json")
+
     @odd.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -241,6 +247,26 @@ def test_an_unexpected_answer_is_a_handled_partner_error(odd_partner: str, shape
         assert failure.value.reason == "bad_response"
         assert failure.value.partner == "policy_administration"
         assert client.breaker.failures == 2  # counted against the partner, and retried once
+    finally:
+        partners.close()
+
+
+def test_a_refusal_s_answer_is_kept_out_of_the_error_s_message(odd_partner: str) -> None:
+    """The message is stored as an effect's last error and logged: a partner that echoes the
+    account number it refused must not put it there."""
+    partners = Partners({"bank": PartnerConfig("bank", odd_partner, retries=1)})
+    try:
+        with pytest.raises(PartnerRejected) as refused:
+            partners.client("bank").call(
+                "POST",
+                "/accounts/check",
+                dict,
+                repeatable=True,
+                json={"account_number": "91827364"},
+            )
+        assert refused.value.status == 422
+        assert str(refused.value) == "bank: rejected (422)"
+        assert "91827364" in refused.value.body  # kept for whoever debugs, not in the message
     finally:
         partners.close()
 

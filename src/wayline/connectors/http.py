@@ -57,11 +57,16 @@ class PartnerError(Exception):
 
 
 class PartnerRejected(PartnerError):
-    """The partner answered, and said no (a 4xx): repeating the call will not help."""
+    """The partner answered, and said no (a 4xx): repeating the call will not help.
 
-    def __init__(self, partner: str, status: int, detail: str = ""):
-        super().__init__(partner, f"rejected ({status})", detail)
+    The partner's answer is kept as `body` but left out of the message: the message is stored
+    as an effect's last error and logged, and a partner may echo what it was sent (a
+    validation error naming the account number it refused)."""
+
+    def __init__(self, partner: str, status: int, body: str = ""):
+        super().__init__(partner, f"rejected ({status})")
         self.status = status
+        self.body = body
 
 
 @dataclass(frozen=True)
