@@ -1,7 +1,8 @@
 """Canaries: distinctive values typed into every classified field of a motor claim (and a
 photo with a camera and GPS position) must not appear anywhere at rest or in the logs: not in
 the database (SQLite's own file bytes, and every column of every table read back raw on SQLite
-and PostgreSQL), not in the storage folder, not in what was logged. The claim still reads back
+and PostgreSQL), not in the storage folder, not in what was logged (the web requests' and the
+effect worker's, which runs the claim's effects here). The claim still reads back
 whole through the API."""
 
 from __future__ import annotations
@@ -113,6 +114,9 @@ def test_no_canary_at_rest_or_in_logs(
 ) -> None:
     sam = sign_in("sam").sign_in("sam", method="one_time_code")  # new payee details: step-up
     journey = claim_with_canaries(sam)
+    worker = components.worker(base_delay=0.001)  # its logs are searched too
+    ran = [worker.run_due() for _ in range(10)]
+    assert ran[0] > 0 and ran[-1] == 0, ran  # the claim's effects ran (decision, payment ...)
 
     # Read back whole, through the API.
     view = sam.journey(journey["id"])
