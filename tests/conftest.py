@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import structlog
+from logging_kit import plain_test_logging
 from sqlalchemy.engine import make_url
 
 from wayline import guards
@@ -26,15 +26,7 @@ from wayline.store.migrate import upgrade
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
-# Where nothing configured logging (the CLI does, as JSON), structlog's console renderer draws
-# an exception with rich and every frame's locals: tens of seconds for one 500 in a test. Plain
-# tracebacks instead; everything else about the default stays.
-structlog.configure(
-    processors=[
-        *structlog.get_config()["processors"][:-1],
-        structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback),
-    ]
-)
+plain_test_logging()
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from journey_api import JOURNEYS_DIR, Api
+from logging_kit import production_logging
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
@@ -116,3 +117,11 @@ def sam(sign_in: Callable[..., Api]) -> Api:
 @pytest.fixture
 def jordan(sign_in: Callable[..., Api]) -> Api:
     return sign_in("jordan")
+
+
+@pytest.fixture
+def production_logs(capfd: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Wayline logs as in production (JSON, every level, to standard output, which `capfd`
+    captures) for the test: what a canary test searches."""
+    with production_logging():
+        yield

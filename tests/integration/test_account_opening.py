@@ -516,7 +516,7 @@ CANARY_INCOME = "48213.77"  # as kept: five figures before the point, unlike any
 
 
 def test_what_an_applicant_types_is_nowhere_in_clear_at_rest_or_in_the_logs(
-    browser, sandbox, system, capfd
+    browser, sandbox, system, capfd, production_logs
 ):
     """The canaries (docs/data-protection.md): an applicant's names (and a previous one), birth
     date, tax residence, email and mobile, home and previous addresses and income, sent to

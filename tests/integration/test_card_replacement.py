@@ -312,7 +312,9 @@ NEW_ADDRESS = {
 }
 
 
-def test_a_new_delivery_address_is_nowhere_in_clear_at_rest_or_in_the_logs(system, customer, capfd):
+def test_a_new_delivery_address_is_nowhere_in_clear_at_rest_or_in_the_logs(
+    system, customer, capfd, production_logs
+):
     """The canaries (docs/data-protection.md): the new address's every line, sent to the
     fraud bureau and the card issuer, read back through the API, yet found in no table, no
     SQLite file, no file of the data folder and no log line."""

@@ -13,7 +13,7 @@ import pytest
 from cases_kit import audit_of, case_of, journey_events, referred, riley
 from journey_api import CSRF_HEADER, jpeg_bytes, pdf_bytes, png_bytes
 
-from wayline.store import cases, tables
+from wayline.store import cases, documents, tables
 
 PARKED = "Where was the car parked?"
 PLATE = "Upload a photo of the other car's number plate"
@@ -32,11 +32,9 @@ def asked(components, jordan):
 
 
 def _documents(components, journey_id: str) -> list[dict[str, Any]]:
+    """The journey's documents as the store reads them (file names opened)."""
     with components.store.read() as connection:
-        rows = connection.execute(
-            tables.documents.select().where(tables.documents.c.journey_id == journey_id)
-        ).all()
-    return [dict(row._mapping) for row in rows]
+        return list(documents.listed(connection, journey_id).values())
 
 
 def _task_rows(components, journey_id: str) -> dict[str, dict[str, Any]]:

@@ -111,6 +111,7 @@ def test_no_canary_at_rest_or_in_logs(
     components: Components,
     sign_in: Callable[..., Api],
     capfd: pytest.CaptureFixture[str],
+    production_logs: None,
 ) -> None:
     sam = sign_in("sam").sign_in("sam", method="one_time_code")  # new payee details: step-up
     journey = claim_with_canaries(sam)

@@ -485,7 +485,7 @@ OTHER_INCOME = "18362.57"
 
 
 def test_the_amounts_typed_are_nowhere_in_clear_at_rest_or_in_the_logs(
-    system, customer, sandbox, capfd
+    system, customer, sandbox, capfd, production_logs
 ):
     """The canaries (docs/data-protection.md): what alex takes from his ISA (sold and paid),
     and what sam takes as a lump sum with his other income (the tax worked out from both), read

@@ -516,7 +516,7 @@ CANARY_REFERENCE = "Canarywood QX-731"
 
 
 def test_a_new_payee_amount_and_reference_are_nowhere_in_clear_at_rest_or_in_the_logs(
-    system, customer, sandbox, capfd
+    system, customer, sandbox, capfd, production_logs
 ):
     """The canaries (docs/data-protection.md): someone new's name, sort code and account, the
     amount and the reference, sent to the payment provider and read back through the API, yet

@@ -95,6 +95,11 @@ def json_formatter() -> logging.Formatter:
     )
 
 
+# Loggers are bound once, on first use, under the configuration of that moment. Tests turn it
+# off: they configure logging many times in one process (every in-process CLI run does).
+CACHE_LOGGERS = True
+
+
 def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
     """Send every log record, at `level` and above, to `stream` (standard output) as JSON."""
     numeric = logging.getLevelName(level.upper())
@@ -106,8 +111,9 @@ def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
     root.addHandler(handler)
     root.setLevel(numeric)
     # httpx logs every request's URL at INFO, query string and all (a postcode the customer
-    # typed, say); each partner call has its own log line without them (partner.call).
-    for noisy in ("uvicorn.access", "alembic", "httpx", "httpcore"):
+    # typed, say); each partner call has its own log line without them (partner.call). Pillow
+    # logs every EXIF tag it reads at DEBUG, value and all: a photo's camera and position.
+    for noisy in ("uvicorn.access", "alembic", "httpx", "httpcore", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # uvicorn's own logging config (when a server was started with it) gives its loggers
     # plain-text handlers and stops them propagating: take them back, so every line is JSON.
@@ -122,7 +128,7 @@ def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.stdlib.LoggerFactory(),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=CACHE_LOGGERS,
     )
 
 
