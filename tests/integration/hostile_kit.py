@@ -34,11 +34,8 @@ from sqlalchemy import (
     MetaData,
     Text,
     cast,
-    func,
-    literal,
     select,
     text,
-    union_all,
 )
 
 from wayline.journeys.loader import load_directory
@@ -258,35 +255,14 @@ _WITHOUT_REFUSALS: dict[str, Callable[[Any, Any], Any]] = {
 def database(engine: Engine) -> dict[str, list[tuple]]:
     """Every row of every table (ordered), as the database's own text. The tables are read
     from the database itself, so that a table added later is compared too."""
-    schema = _schema(engine)
+    found: dict[str, list[tuple]] = {}
     with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            return _in_one_query(connection, schema)
-        found: dict[str, list[tuple]] = {}
-        for table in schema.sorted_tables:
+        for table in _schema(engine).sorted_tables:
             columns = _compared(table)
             order = list(table.primary_key.columns) or columns
             query = _filtered(table, select(*(_as_text(c) for c in columns)).order_by(*order))
             found[table.name] = [tuple(row) for row in connection.execute(query)]
     return found
-
-
-def _in_one_query(connection: Any, schema: MetaData) -> dict[str, list[tuple]]:
-    """PostgreSQL: every table's rows, each as one text, in one round trip (a snapshot per
-    probe, thousands of probes: one query per table was most of the walk's time there)."""
-    parts = []
-    for table in schema.sorted_tables:
-        texts = [func.coalesce(_as_text(c, bytes_too=True), NULL_TEXT) for c in _compared(table)]
-        row = func.concat_ws(SEPARATOR, *texts)
-        parts.append(_filtered(table, select(literal(table.name).label("t"), row.label("r"))))
-    every = union_all(*parts).subquery()
-    found: dict[str, list[tuple]] = {table.name: [] for table in schema.sorted_tables}
-    for name, text_ in connection.execute(select(every.c.t, every.c.r).order_by("t", "r")):
-        found[name].append((text_,))
-    return found
-
-
-SEPARATOR, NULL_TEXT = "\x1f", "<null>"
 
 
 def _compared(table: Any) -> list[Any]:
@@ -299,13 +275,11 @@ def _filtered(table: Any, query: Any) -> Any:
     return query
 
 
-def _as_text(column: Any, bytes_too: bool = False) -> Any:
+def _as_text(column: Any) -> Any:
     """The column as the database's own text: no JSON decoding or date parsing of thousands
     of rows per snapshot (half the walk's time went there), and equal text is equal data.
-    Bytes (wrapped keys) are compared as they are on SQLite, where they are not text."""
-    if isinstance(column.type, LargeBinary) and not bytes_too:
-        return column
-    return cast(column, Text)
+    Bytes (wrapped keys) are compared as they are: on SQLite they are not text."""
+    return column if isinstance(column.type, LargeBinary) else cast(column, Text)
 
 
 @functools.cache
