@@ -38,20 +38,13 @@ errors = Console(stderr=True, soft_wrap=True)
 @contextmanager
 def _sealing_store() -> Iterator[tuple[Store, DataKeys]]:
     """The store with its sealing codec (blind indexes are recomputed from opened values)."""
-    from wayline.bootstrap import NotMigrated, build_lifecycle
+    from wayline.cli_subjects import lifecycle_parts
 
-    try:
-        parts = build_lifecycle(Settings())
-    except NotMigrated as failure:
-        errors.print(f"Refused: {failure}", highlight=False)
-        raise typer.Exit(2) from None
-    try:
+    with lifecycle_parts() as parts:
         if parts.keys is None:
             errors.print("WAYLINE_KEY_PROVIDER is none: there are no keys to manage")
             raise typer.Exit(2)
         yield parts.store, parts.keys
-    finally:
-        parts.store.dispose()
 
 
 @contextmanager

@@ -46,7 +46,9 @@ JourneyId = Annotated[str | None, typer.Option("--journey", help="A journey's id
 
 
 @contextmanager
-def _lifecycle() -> Iterator[Lifecycle]:
+def lifecycle_parts() -> Iterator[Lifecycle]:
+    """Retention's, erasure's and the keys' parts for a command (exit 2 when the database
+    is not migrated)."""
     from wayline.bootstrap import NotMigrated, build_lifecycle
 
     try:
@@ -93,7 +95,7 @@ def retention_run(
     dry_run: Annotated[bool, typer.Option(help="Say what would go; remove nothing.")] = False,
 ) -> None:
     """Remove every journey whose retention has expired (held ones stay)."""
-    with _lifecycle() as lifecycle:
+    with lifecycle_parts() as lifecycle:
         report = lifecycle.run_retention(dry_run=dry_run)
     verb = "Would remove" if dry_run else "Removed"
     for removal in report.removed:
@@ -107,7 +109,7 @@ def retention_run(
 @retention_app.command("status")
 def retention_status() -> None:
     """The legal holds in force."""
-    with _lifecycle() as lifecycle:
+    with lifecycle_parts() as lifecycle:
         holds = lifecycle.holds()
     table = Table("scope", "target", "placed", "by", "reason")
     for hold in holds:
@@ -125,7 +127,7 @@ def hold(
 ) -> None:
     """Place a legal hold: nothing it names is removed or erased until it is released."""
     scope, target = _target(customer, journey)
-    with _lifecycle() as lifecycle:
+    with lifecycle_parts() as lifecycle:
         try:
             hold_id = lifecycle.hold(scope, target, reason, by=getpass.getuser())
         except ValueError as refusal:
@@ -138,7 +140,7 @@ def hold(
 def release_hold(customer: Customer = None, journey: JourneyId = None) -> None:
     """Release the legal holds on a customer or a journey."""
     scope, target = _target(customer, journey)
-    with _lifecycle() as lifecycle:
+    with lifecycle_parts() as lifecycle:
         released = lifecycle.release(scope, target, by=getpass.getuser())
     if not released:
         errors.print(f"No hold on {scope} {target}", highlight=False)
@@ -159,7 +161,7 @@ def find(
     if address is None:
         errors.print("--email: not an email address")
         raise typer.Exit(2)
-    with _lifecycle() as lifecycle:
+    with lifecycle_parts() as lifecycle:
         if lifecycle.keys is None:
             errors.print("WAYLINE_KEY_PROVIDER is none: addresses are not indexed")
             raise typer.Exit(2)
@@ -179,7 +181,7 @@ def export(
     out: Annotated[Path, typer.Option(help="A folder, or a file ending in .zip.")],
 ) -> None:
     """Write everything kept of a customer, opened, with a manifest of sizes and SHA-256."""
-    with _lifecycle() as lifecycle:
+    with lifecycle_parts() as lifecycle:
         archive = lifecycle.export(customer)
     written = archive.write(out)
     console.print(f"Wrote {len(archive.files)} files to {written}", highlight=False)
@@ -192,7 +194,7 @@ def erase(
 ) -> None:
     """Remove the customer's journeys and crypto-shred their data keys, but what a legal
     hold keeps (named, with why)."""
-    with _lifecycle() as lifecycle:
+    with lifecycle_parts() as lifecycle:
         report = lifecycle.erase(customer, dry_run=dry_run)
     verb = "Would remove" if dry_run else "Removed"
     for removal in report.removed:

@@ -1,18 +1,15 @@
-"""Canary values and a claim that carries them, for the lifecycle tests (copied in small from
-the data-protection canary test: tests are not a package)."""
+"""Canary values and a claim that carries them, for the lifecycle tests; the search itself is
+canary_kit's."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
+import canary_kit
 import piexif
 from journey_api import ACTIVE_POLICY, Api, days_from_today, pdf_bytes
 from PIL import Image
-from sqlalchemy import select
-
-from wayline.bootstrap import Components
-from wayline.store import tables
 
 ACCOUNT = {
     "account_holder": "Quillon Lifecyclewood",
@@ -80,14 +77,4 @@ def claim_with_canaries(api: Api, customer: str, photo: bytes) -> dict[str, Any]
 
 
 def hits(blob: bytes) -> list[str]:
-    return [canary for canary in CANARIES if canary.encode() in blob]
-
-
-def everything_stored(components: Components) -> bytes:
-    """Every column of every table, as the database hands it back (sealed values unopened)."""
-    out = io.StringIO()
-    with components.store.engine.connect() as connection:
-        for table in tables.metadata.sorted_tables:
-            for row in connection.execute(select(table)).all():
-                out.write(repr(tuple(row)))
-    return out.getvalue().encode()
+    return canary_kit.hits(CANARIES, blob)

@@ -56,6 +56,14 @@ def keys_of(system: Components) -> DataKeys:
     return keys
 
 
+def on_the_same_deployment(system: Components, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's settings: this system's data folder, database and journeys."""
+    settings = system.settings
+    monkeypatch.setenv("WAYLINE_HOME", str(settings.home))
+    monkeypatch.setenv("WAYLINE_DATABASE_URL", settings.resolved_database_url())
+    monkeypatch.setenv("WAYLINE_JOURNEYS_DIR", str(settings.journeys_dir))
+
+
 def stored(system: Components) -> dict[str, Any]:
     with system.store.engine.connect() as connection:
         rows = connection.execute(select(tables.journey_emails)).all()
@@ -171,10 +179,7 @@ def test_indexes_made_before_key_versions_are_recomputed(
 def test_the_command_line_rotates_shows_and_retires_index_keys(
     system: Components, browser: Any, sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = system.settings
-    monkeypatch.setenv("WAYLINE_HOME", str(settings.home))
-    monkeypatch.setenv("WAYLINE_DATABASE_URL", settings.resolved_database_url())
-    monkeypatch.setenv("WAYLINE_JOURNEYS_DIR", str(settings.journeys_dir))
+    on_the_same_deployment(system, monkeypatch)
     visitor = browser()
     verified(visitor, sandbox, start(visitor)["id"], new_email())
     runner = CliRunner()
@@ -215,10 +220,7 @@ def test_a_person_s_journeys_are_found_by_their_address_across_index_keys(
 def test_the_command_line_finds_journeys_by_address(
     system: Components, browser: Any, sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = system.settings
-    monkeypatch.setenv("WAYLINE_HOME", str(settings.home))
-    monkeypatch.setenv("WAYLINE_DATABASE_URL", settings.resolved_database_url())
-    monkeypatch.setenv("WAYLINE_JOURNEYS_DIR", str(settings.journeys_dir))
+    on_the_same_deployment(system, monkeypatch)
     email = new_email()
     visitor = browser()
     journey = start(visitor)

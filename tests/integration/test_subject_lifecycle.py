@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from canary_kit import everything_stored
 from fastapi.testclient import TestClient
 from journey_api import ACTIVE_POLICY, CSRF_COOKIE, CSRF_HEADER, PROBLEM, Api
-from lifecycle_kit import TEXTS, claim_with_canaries, everything_stored, gps_photo, hits
+from lifecycle_kit import TEXTS, claim_with_canaries, gps_photo, hits
 from sqlalchemy import select
 from typer.testing import CliRunner
 
