@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from logging_kit import plain_test_logging
+from logging_kit import logging_put_back, plain_test_logging
 from sqlalchemy.engine import make_url
 
 from wayline import guards
@@ -27,6 +27,14 @@ from wayline.store.migrate import upgrade
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 plain_test_logging()
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """No test leaves its logging set up for the next (a handler on a closed capture
+    stream, a level that hides what a later test looks for)."""
+    with logging_put_back():
+        yield
 
 
 @pytest.fixture(autouse=True)

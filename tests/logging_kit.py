@@ -31,18 +31,29 @@ def plain_test_logging() -> None:
 
 
 @contextmanager
-def production_logging(level: str = "DEBUG") -> Iterator[None]:
-    """Wayline's own logging (JSON lines to standard output, from `level`) for the duration,
-    then the tests' default again, with pytest's own handlers put back."""
+def logging_put_back() -> Iterator[None]:
+    """Whatever the block does to logging (an in-process CLI run configures it, with a
+    handler on the capture stream of its test, closed afterwards), the root logger's handlers
+    and level and the tests' own structlog setup are put back after it."""
     root = logging.getLogger()
-    handlers, before = list(root.handlers), root.level
-    wayline_logging.configure(level)
+    handlers, level, config = list(root.handlers), root.level, structlog.get_config()
     try:
         yield
     finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(before)
-        plain_test_logging()
+        if root.handlers != handlers or root.level != level:
+            for handler in list(root.handlers):
+                root.removeHandler(handler)
+            for handler in handlers:
+                root.addHandler(handler)
+            root.setLevel(level)
+        if structlog.get_config() != config:
+            plain_test_logging()
+
+
+@contextmanager
+def production_logging(level: str = "DEBUG") -> Iterator[None]:
+    """Wayline's own logging (JSON lines to standard output, from `level`) for the block,
+    then the tests' own again."""
+    with logging_put_back():
+        wayline_logging.configure(level)
+        yield
