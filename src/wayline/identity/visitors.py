@@ -36,7 +36,7 @@ import structlog
 
 from wayline.errors import Conflict, NotFound, Unavailable
 from wayline.ids import new_id
-from wayline.protection.blind_index import BlindIndex, BlindIndexes
+from wayline.protection.blind_index import EMAIL, BlindIndex, BlindIndexes
 from wayline.runtime.clock import Clock
 from wayline.runtime.ownership import VISITOR_PREFIX, is_visitor
 from wayline.store import Connection, Store
@@ -46,7 +46,6 @@ from wayline.store.visitors import CodeRow, LinkRow, LockRow
 
 log = structlog.get_logger("wayline.visitors")
 CODE_DIGITS = 6
-EMAIL = "email"  # the blind index's purpose for addresses
 MAX_EMAIL = 254  # RFC 5321's longest path, less the angle brackets
 # Deliberately plain: one @, something before it, a dotted domain, no spaces. Whether the
 # address receives mail is what the code proves.

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from wayline.store import Connection
 
+EMAIL = "email"  # the purpose an email address is indexed for
+
 
 class BlindIndex:
     """Indexes under a set of index keys: (version, key), newest first."""
@@ -98,7 +100,3 @@ class BlindIndexes:
         if self._held is None or now - self._held[0] >= self._refresh:
             self._held = (now, BlindIndex(self._source.index_keys(connection)))
         return self._held[1]
-
-    def forget(self) -> None:
-        """Read the keys again next time (after this process made a new one)."""
-        self._held = None

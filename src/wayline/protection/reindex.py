@@ -17,12 +17,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from wayline.protection.blind_index import BlindIndex, version_of
+from wayline.protection.blind_index import EMAIL, BlindIndex, version_of
 from wayline.protection.keys import DataKeys, KeyInUse, Progress
 from wayline.store import Store, data_keys
 from wayline.store import visitors as rows
-
-EMAIL = "email"  # the purpose emails are indexed for (identity/visitors.py)
 
 
 def rotate_index(
@@ -45,10 +43,8 @@ def rotate_index(
         if not waiting:
             break
         with store.write() as connection:
-            for journey_id, before in waiting:
-                email = rows.email_of(connection, journey_id)
-                if email is not None:
-                    rows.reindex_email(connection, journey_id, before, index.of(EMAIL, email))
+            for journey_id, before, email in waiting:
+                rows.reindex_email(connection, journey_id, before, index.of(EMAIL, email))
         done += len(waiting)
         after = waiting[-1][0]
         if on_batch is not None:

@@ -142,10 +142,6 @@ def rewrap_index_key(connection: Connection, old: StoredKey, wrapped: bytes, kek
     )
 
 
-def delete_index_keys_before(connection: Connection, version: int) -> None:
-    """Drop index keys older than `version` (once every index is recomputed under it)."""
-    connection.execute(delete(tables.index_keys).where(_i.version < version))
-
-
 def delete_index_key(connection: Connection, version: int) -> int:
+    """Drop one index key (retired: nothing that still counts was made with it)."""
     return connection.execute(delete(tables.index_keys).where(_i.version == version)).rowcount

@@ -163,16 +163,24 @@ def _sealed_email(connection: Connection, journey_id: str, email: str) -> str:
 
 def emails_indexed_before(
     connection: Connection, version: int, after: str, limit: int
-) -> list[tuple[str, str]]:
-    """Up to `limit` (journey id, index) of verified emails whose blind index was not made with
-    index key `version`, by journey id after `after`: what a change of index key recomputes."""
+) -> list[tuple[str, str, str]]:
+    """Up to `limit` (journey id, index, address opened) of verified emails whose blind index
+    was not made with index key `version`, by journey id after `after`: what a change of index
+    key recomputes."""
     rows = connection.execute(
-        select(_email.journey_id, _email.email_hash)
+        select(_email.journey_id, _email.email_hash, _email.email)
         .where(_email.journey_id > after, _email.email_hash.not_like(f"{version}.%"))
         .order_by(_email.journey_id)
         .limit(limit)
     ).all()
-    return [(row.journey_id, row.email_hash) for row in rows]
+    return [
+        (
+            row.journey_id,
+            row.email_hash,
+            open_text(connection, row.journey_id, EMAIL_FIELD, row.email),
+        )
+        for row in rows
+    ]
 
 
 def count_indexed_before(connection: Connection, version: int) -> int:
