@@ -31,6 +31,9 @@ BAD_NAME = "has a name that is not valid text: a lone surrogate or bytes that ar
 # A double's largest finite value has 309 digits before the point: any integer literal longer
 # than that (sign aside) is out of range, and refusing it by length never builds the int.
 MAX_INTEGER_DIGITS = 309
+# Built once: `json.dumps` with options builds a new encoder on every call, and the store
+# serialises several values a step.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
 class UnsafeJson(ValueError):
@@ -155,7 +158,7 @@ def dumps(value: Any) -> str:
     UnsafeJson (a ValueError) for a non-finite number or a string that is not valid Unicode,
     so the write fails inside its transaction instead of every later read failing."""
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text = _ENCODER.encode(value)
         text.encode("utf-8")  # lone surrogates cannot be encoded: refuse them here
     except ValueError as error:  # UnicodeEncodeError is a ValueError too
         raise _first_unstorable(value, ()) or UnsafeJson((), str(error)) from error

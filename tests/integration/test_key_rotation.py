@@ -16,7 +16,7 @@ from wayline.bootstrap import Components
 from wayline.cli import app as cli
 from wayline.protection.codec import FieldCodec
 from wayline.protection.envelope import WrongPlace
-from wayline.protection.keys import DataKeys, KeyInUse, Progress
+from wayline.protection.keys import DataKeys, KeyInUse, Progress, UnknownKey
 from wayline.protection.providers import LocalKeyring
 from wayline.store import answers, journeys, tables
 
@@ -203,3 +203,58 @@ def test_case_notes_and_task_answers_are_sealed_for_the_journeys_owner(
         )
     assert raw_note.startswith("wl1:") and "Zabriskie" not in raw_note
     assert raw_answer.startswith("wl1:") and "Zabriskie" not in raw_answer
+
+
+def test_a_state_sealed_by_this_process_opens_only_in_its_own_row_and_while_its_key_lives(
+    components: Components, sign_in: Callable[..., Api]
+) -> None:
+    """The codec keeps the states it sealed last, to spare the next step the decryption: a
+    copy of that envelope in another row is still refused, and an erased subject's state no
+    longer opens here although its plaintext was just in memory."""
+    alex, sam = sign_in("alex"), sign_in("sam")
+    alexs, sams = started(alex), started(sam)
+    column = tables.journeys.c
+    with components.store.write() as connection:
+        alexs_state = connection.execute(
+            select(column.state).where(column.id == alexs["id"])
+        ).scalar_one()
+        sams_state = connection.execute(
+            select(column.state).where(column.id == sams["id"])
+        ).scalar_one()
+        connection.execute(
+            update(tables.journeys)
+            .where(column.id == sams["id"])
+            .values(state={**sams_state, "sealed": alexs_state["sealed"]})
+        )
+    with components.store.read() as connection:
+        with pytest.raises(WrongPlace):
+            journeys.load(connection, sams["id"], "sam")
+        opened = journeys.load(connection, alexs["id"], "alex")
+        assert opened is not None and opened.state.answers["incident_type"] == "glass"
+    with components.store.write() as connection:
+        keys_of(components).forget_subject(connection, "alex")
+    with components.store.read() as connection, pytest.raises(UnknownKey):
+        journeys.load(connection, alexs["id"], "alex")
+
+
+def test_a_step_that_changes_nothing_sealed_writes_the_same_envelope(
+    components: Components, sign_in: Callable[..., Api]
+) -> None:
+    alex = sign_in("alex")
+
+    def sealed_text(journey_id: str) -> str:
+        column = tables.journeys.c
+        with components.store.read() as connection:
+            state = connection.execute(
+                select(column.state).where(column.id == journey_id)
+            ).scalar_one()
+        return str(state["sealed"])
+
+    journey = started(alex)
+    before = sealed_text(journey["id"])
+    journey = alex.draft(journey, "policy", {"policy_number": ACTIVE_POLICY["alex"]})
+    assert sealed_text(journey["id"]) == before  # an internal answer's draft: in clear
+    journey = alex.step(
+        journey, "incident", incident("glass", description="A second stone, a second crack")
+    )
+    assert sealed_text(journey["id"]) != before

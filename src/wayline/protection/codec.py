@@ -19,7 +19,10 @@ sealed value copied to another row or field does not open.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from wayline import strict_json
@@ -51,6 +54,7 @@ class FieldCodec:
     def __init__(self, keys: DataKeys, classifier: Classifier):
         self.keys = keys
         self.classifier = classifier
+        self._sealed_here = _SealedHere()
 
     # --- single values -----------------------------------------------------------------
 
@@ -106,17 +110,14 @@ class FieldCodec:
                 hidden[section] = state[section]
                 stored[section] = {}
         if hidden:
-            blob = self._seal(
-                connection, state["customer_id"], state["id"], STATE_FIELD, level, hidden
-            )
-            stored["sealed"] = envelope.to_text(blob)
+            stored["sealed"] = self._state_envelope(connection, state, level, hidden)
         return stored
 
     def open_state(self, connection: Connection, stored: dict[str, Any]) -> dict[str, Any]:
         sealed = stored.get("sealed")
         if not isinstance(sealed, str):
             return stored
-        hidden = self._open(connection, stored["id"], STATE_FIELD, envelope.from_text(sealed))
+        hidden = self._open_state_envelope(connection, stored["id"], sealed)
         state = {name: value for name, value in stored.items() if name != "sealed"}
         for section in BY_FIELD:
             if section in hidden:
@@ -130,6 +131,32 @@ class FieldCodec:
             if section in hidden:
                 state[section] = hidden[section]
         return state
+
+    def _state_envelope(
+        self, connection: Connection, state: dict[str, Any], level: str, hidden: dict[str, Any]
+    ) -> str:
+        """The envelope text of a state's sealed part: the one this process sealed last for
+        the journey when the part, its level and the subject's key are unchanged (a step that
+        changed only answers in clear), a new one otherwise."""
+        plaintext = _plaintext(hidden)
+        subject, journey = state["customer_id"], state["id"]
+        version, key = self.keys.for_sealing(connection, subject)
+        header = envelope.Header(subject, version, level)
+        last = self._sealed_here.last(journey)
+        if last is not None and last.header == header and last.plaintext == plaintext:
+            return last.text
+        text = envelope.to_text(envelope.seal(key, header, journey, STATE_FIELD, plaintext))
+        self._sealed_here.put(journey, _Sealed(text, header, plaintext))
+        return text
+
+    def _open_state_envelope(self, connection: Connection, journey: str, text: str) -> Any:
+        last = self._sealed_here.last(journey)
+        if last is None or last.text != text:
+            return self._open(connection, journey, STATE_FIELD, envelope.from_text(text))
+        # The key is still asked for: a subject erased since has no key, and this fails here
+        # as the decryption would.
+        self.keys.for_opening(connection, last.header.subject, last.header.key_version)
+        return json.loads(last.plaintext)
 
     def _classifier(self, connection: Connection, state: dict[str, Any]) -> Callable[[str], str]:
         try:
@@ -148,17 +175,53 @@ class FieldCodec:
         classification: str,
         value: Any,
     ) -> bytes:
-        # strict_json: a value JSON cannot carry is refused here, as the column would refuse
-        # it in clear, rather than hidden in the ciphertext and failing every later read.
-        plaintext = strict_json.dumps(value).encode()
         version, key = self.keys.for_sealing(connection, subject)
         header = envelope.Header(subject, version, classification)
-        return envelope.seal(key, header, journey, field, plaintext)
+        return envelope.seal(key, header, journey, field, _plaintext(value))
 
     def _open(self, connection: Connection, journey: str, field: str, blob: bytes) -> Any:
         header = envelope.header_of(blob)
         key = self.keys.for_opening(connection, header.subject, header.key_version)
         return json.loads(envelope.open_sealed(key, blob, journey, field))
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    text: str
+    header: envelope.Header
+    plaintext: bytes
+
+
+class _SealedHere:
+    """The state envelope this process sealed last for each journey, with its plaintext: a step
+    opens what the previous step of the same journey sealed, and finding it here spares the
+    decoding and the decryption; a step that changes nothing sealed writes the same envelope
+    again. Only the exact text, in the same journey's row, is taken from here (an envelope
+    copied to another row is opened, and refused, as any other). The plaintext stays in this
+    process's memory, where it already was. Bounded: the journeys used longest ago go first."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, _Sealed] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, journey: str, sealed: _Sealed) -> None:
+        with self._lock:
+            self._items[journey] = sealed
+            self._items.move_to_end(journey)
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+
+    def last(self, journey: str) -> _Sealed | None:
+        with self._lock:
+            return self._items.get(journey)
+
+
+def _plaintext(value: Any) -> bytes:
+    # strict_json: a value JSON cannot carry is refused here, as the column would refuse it in
+    # clear, rather than hidden in the ciphertext and failing every later read.
+    return strict_json.dumps(value).encode()
 
 
 def _unknown(name: str) -> str:
