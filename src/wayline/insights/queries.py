@@ -12,6 +12,11 @@ ended without being sent (expired, withdrawn) or has been quiet for longer than 
 abandonment window. A journey still inside its window counts as neither: it is in progress.
 
 Times are in seconds; medians and 90th percentiles are DuckDB's `quantile_cont`.
+
+The experiment questions give, per experiment and arm (from `experiment.assigned`, every
+version of the type together), the rows each primary metric needs: journeys and how many were
+sent, with the minutes to send (`experiment_arms`), and the funnel's numbers per step
+(`experiment_steps`). Their statistics are in insights/experiments/.
 """
 
 from __future__ import annotations
@@ -95,11 +100,9 @@ touch AS MATERIALIZED (
     ) GROUP BY ALL
 )"""
 
-FUNNEL = (
-    "WITH"
-    + _COHORT
-    + _STEPS
-    + """,
+# Per journey that has not been sent: the step it was dropped at, when it was dropped (it
+# ended unsent, or has been quiet longer than its abandonment window).
+_DROPPED = """,
 fate AS (
     SELECT ev.journey_id,
            arg_max(next_step, event_id) FILTER (WHERE next_step IS NOT NULL) AS last_step,
@@ -115,7 +118,14 @@ dropped AS (
     LEFT JOIN terms t ON t.journey = c.journey
     WHERE NOT f.submitted AND f.last_step IS NOT NULL
       AND (f.ended OR f.last_at < $as_of - to_seconds(coalesce(t.abandon_s, $default_window)))
-)
+)"""
+
+FUNNEL = (
+    "WITH"
+    + _COHORT
+    + _STEPS
+    + _DROPPED
+    + """
 SELECT c.journey, c.version, r.step,
        count(*) AS reached, count(r.done_at) AS completed, count(x.journey_id) AS dropped,
        median(epoch(r.reached_at - c.started)) AS position
@@ -233,6 +243,51 @@ GROUP BY ALL
 ORDER BY c.journey, c.version, breaches DESC, deadline"""
 )
 
+# Per journey of the cohort and experiment it was assigned in: its arm. A journey assigned
+# twice in one experiment (a second assignment, not a redelivery: those the warehouse keeps
+# once) stays in the arm of its first.
+_ASSIGNED = """,
+assigned AS (
+    SELECT journey_id, name AS experiment, arg_min(status, event_id) AS arm
+    FROM ev
+    WHERE type = 'experiment.assigned' AND name IS NOT NULL AND status IS NOT NULL
+    GROUP BY journey_id, name
+)"""
+
+# Per experiment and arm, every version of the type together: the journeys assigned, how
+# many were sent (completion, as the completion question counts it), and the minutes from
+# start to sending of those sent (time to complete).
+EXPERIMENT_ARMS = (
+    "WITH"
+    + _COHORT
+    + _ASSIGNED
+    + """,
+sent AS (SELECT journey_id, min(ts) AS ts FROM ev WHERE type = 'journey.submitted' GROUP BY ALL)
+SELECT c.journey, a.experiment, a.arm, count(*) AS journeys, count(s.journey_id) AS submitted,
+       avg(epoch(s.ts - c.started) / 60) AS mean_minutes,
+       var_samp(epoch(s.ts - c.started) / 60) AS variance_minutes,
+       quantile_cont(epoch(s.ts - c.started) / 60, 0.5) AS median_minutes
+FROM assigned a JOIN cohort c USING (journey_id) LEFT JOIN sent s USING (journey_id)
+GROUP BY ALL
+ORDER BY c.journey, a.experiment, a.arm"""
+)
+
+# Per experiment, arm and step: the funnel's reached, completed and dropped (drop-off).
+EXPERIMENT_STEPS = (
+    "WITH"
+    + _COHORT
+    + _STEPS
+    + _DROPPED
+    + _ASSIGNED
+    + """
+SELECT c.journey, a.experiment, a.arm, r.step,
+       count(*) AS reached, count(r.done_at) AS completed, count(x.journey_id) AS dropped
+FROM assigned a JOIN cohort c USING (journey_id) JOIN touch r USING (journey_id)
+LEFT JOIN dropped x USING (journey_id, step)
+GROUP BY ALL
+ORDER BY c.journey, a.experiment, a.arm, r.step"""
+)
+
 VERSIONS = """
 SELECT journey, version, count(*) AS journeys, min(ts) AS first_started, max(ts) AS last_started
 FROM events WHERE type = 'journey.started'
@@ -248,6 +303,8 @@ QUESTIONS = {
     "outcomes": OUTCOMES,
     "timings": TIMINGS,
     "breaches": BREACHES,
+    "experiment_arms": EXPERIMENT_ARMS,
+    "experiment_steps": EXPERIMENT_STEPS,
 }
 
 

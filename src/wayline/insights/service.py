@@ -15,6 +15,8 @@ from pathlib import Path
 import structlog
 
 from wayline.insights import queries
+from wayline.insights.experiments import ExperimentsOf, no_experiments
+from wayline.insights.experiments.results import ExperimentResult, experiment_results
 from wayline.insights.filters import MAX_VERSIONS, Asked
 from wayline.insights.ingest import Feed, FeedUnavailable, Ingested
 from wayline.insights.queries import Row, Scope
@@ -45,14 +47,19 @@ class VersionReport:
 @dataclass(frozen=True)
 class Report:
     """The journey type shown (None when nothing was taken in yet), the versions there are
-    for each type, and the chosen versions' answers, oldest version first."""
+    for each type, the chosen versions' answers, oldest version first, and the type's
+    experiments found in the events (every version together)."""
 
     journey: str | None
     versions: dict[str, list[Row]]
     shown: list[VersionReport]
+    experiments: list[ExperimentResult] = field(default_factory=list)
 
 
 class Insights:
+    """`experiments_of` names a journey type's declared experiments (their metric, arms and
+    minimum sample); an experiment found in the events but not named is read on completion."""
+
     def __init__(
         self,
         path: Path,
@@ -60,12 +67,14 @@ class Insights:
         journeys: Callable[[], Iterable[Journey]],
         default_abandon_after: timedelta,
         now: Callable[[], datetime],
+        experiments_of: ExperimentsOf = no_experiments,
     ):
         self.path = path
         self.feed = feed
         self.journeys = journeys
         self.default_abandon_after = default_abandon_after
         self.now = now
+        self.experiments_of = experiments_of
 
     def refresh(self, progress: Callable[[int], None] | None = None) -> Ingested:
         """Take in the events written since the last run."""
@@ -107,7 +116,10 @@ class Insights:
             scope = self.scope(asked, journey)
             queries.prepare(warehouse, scope)
             answers = {name: queries.ask(warehouse, name, scope) for name in queries.QUESTIONS}
-        return Report(journey, by_type, [_version(v, answers) for v in chosen])
+        experiments = experiment_results(
+            self.experiments_of(journey), answers["experiment_arms"], answers["experiment_steps"]
+        )
+        return Report(journey, by_type, [_version(v, answers) for v in chosen], experiments)
 
     def export(self, directory: Path, asked: Asked) -> list[Path]:
         """One Parquet file per question, every journey type and version, in `directory`."""

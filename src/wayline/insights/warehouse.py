@@ -4,7 +4,8 @@ Two tables and a cursor:
 
 - `events`: one row per event, with the parts the questions read pulled out of its body
   (step, the step it pointed to next, the check or effect it names, a status, an outcome and
-  its reasons);
+  its reasons); an `experiment.assigned` event keeps its experiment as `name`, its arm as
+  `status` and its variant as `outcome`;
 - `field_errors`: one row per field error of a refused submission (field name and message
   template; never what was typed);
 - `cursors`: per source, the highest event id taken in.
@@ -86,6 +87,9 @@ _ERROR_COLUMNS = {
     "field": "VARCHAR",
     "message": "VARCHAR",
 }
+
+
+EXPERIMENT_ASSIGNED = "experiment.assigned"  # a journey put in an arm of an experiment
 
 
 class Busy(Exception):
@@ -182,9 +186,7 @@ def _flatten(records: Sequence[EventRecord]) -> tuple[list[Row], list[Row]]:
                 "ts": at,
                 "step": step,
                 "next_step": _text(data.get("next")),
-                "name": _text(data.get("check") or data.get("effect") or data.get("kind")),
-                "status": _text(data.get("status") or data.get("by")),
-                "outcome": _text(data.get("outcome")),
+                **_named(record.type, data),
                 "reasons": [str(r) for r in data.get("reasons") or ()] or None,
             }
         )
@@ -204,6 +206,22 @@ def _flatten(records: Sequence[EventRecord]) -> tuple[list[Row], list[Row]]:
                 }
             )
     return events, errors
+
+
+def _named(type_: str, data: dict[str, Any]) -> Row:
+    """The `name`, `status` and `outcome` columns of an event: what it names (a check, an
+    effect; an experiment), its status (an arm) and its outcome (a variant)."""
+    if type_ == EXPERIMENT_ASSIGNED:
+        return {
+            "name": _text(data.get("experiment")),
+            "status": _text(data.get("arm")),
+            "outcome": _text(data.get("variant")),
+        }
+    return {
+        "name": _text(data.get("check") or data.get("effect") or data.get("kind")),
+        "status": _text(data.get("status") or data.get("by")),
+        "outcome": _text(data.get("outcome")),
+    }
 
 
 def _first_of_each(records: Sequence[EventRecord]) -> list[EventRecord]:
