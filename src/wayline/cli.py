@@ -611,7 +611,7 @@ def journeys_schema(
 ) -> None:
     """Export the definition language as JSON Schema for editors."""
     from wayline.connectors.operations import json_schema as partner_json_schema
-    from wayline.journeys.schema import fragment_json_schema, json_schema
+    from wayline.journeys.schema import fragment_json_schema, json_schema, segments_json_schema
 
     if out is None:
         sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
@@ -619,8 +619,12 @@ def journeys_schema(
     out.mkdir(parents=True, exist_ok=True)
     (out / "journey.schema.json").write_text(json.dumps(json_schema(), indent=2) + "\n")
     (out / "fragment.schema.json").write_text(json.dumps(fragment_json_schema(), indent=2) + "\n")
+    (out / "segments.schema.json").write_text(json.dumps(segments_json_schema(), indent=2) + "\n")
     (out / "partner.schema.json").write_text(json.dumps(partner_json_schema(), indent=2) + "\n")
-    console.print(f"Wrote {out}/journey.schema.json, fragment.schema.json and partner.schema.json")
+    console.print(
+        f"Wrote {out}/journey.schema.json, fragment.schema.json, segments.schema.json and "
+        "partner.schema.json"
+    )
 
 
 def _load(loader: Callable[[Path], dict[str, Journey]]) -> dict[str, Journey]:

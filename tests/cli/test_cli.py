@@ -91,7 +91,7 @@ def test_show_unknown_journey_fails(env):
 def test_schema_export_matches_the_committed_schemas(env, tmp_path):
     result = runner.invoke(app, ["journeys", "schema", "--out", str(tmp_path / "schemas")])
     assert result.exit_code == 0, result.output
-    for name in ("journey.schema.json", "fragment.schema.json"):
+    for name in ("journey.schema.json", "fragment.schema.json", "segments.schema.json"):
         exported = json.loads((tmp_path / "schemas" / name).read_text())
         committed = json.loads((ROOT / "schemas" / name).read_text())
         assert exported == committed, (

@@ -84,7 +84,12 @@ def test_a_change_is_written_whole_in_one_transaction(
     assert revision == started.revision + 1
     after = _rows(built)
     assert [row[1] for row in after["answers"]] == ["policy_number"]
-    assert [row[2] for row in after["events"]] == ["journey.started", "step.completed"]
+    # The motor claim runs an experiment: its arm is recorded with the start.
+    assert [row[2] for row in after["events"]] == [
+        "journey.started",
+        "experiment.assigned",
+        "step.completed",
+    ]
     assert [row[2] for row in after["effects"]] == ["notify"]
     assert len(after["idempotency_keys"]) == 1
     assert uow.read(started.state.id, "alex").state.answers == {"policy_number": "MTR-100001"}

@@ -70,6 +70,26 @@ class AnswersRefused(StepEvent):
     errors: list[RefusedAnswer] = Field(description="Each field in error and its message.")
 
 
+class JourneySegmented(EventData):
+    """The segments a journey's customer was found in when it started: names only, never the
+    data they were decided from."""
+
+    segments: list[str] = Field(description="The segments' names, as the definition has them.")
+    undecided: list[str] = Field(
+        default_factory=list,
+        description="Segments whose data could not be read (treated as not in them).",
+    )
+
+
+class ExperimentAssigned(EventData):
+    """A journey was assigned an arm of an A/B experiment when it started."""
+
+    experiment: str = Field(description="The experiment's name.")
+    arm: str = Field(description="The arm assigned.")
+    variant: str | None = Field(None, description="The variant the arm shows (null: as is).")
+    by: Literal["customer", "journey"] = Field(description="Whose id the assignment hashes.")
+
+
 class JourneySubmitted(EventData):
     """The customer sent the journey."""
 
@@ -206,7 +226,7 @@ class EventKind:
 
 
 _AREAS = {
-    "journey", "document", "documents", "check", "decision", "payment", "notification",
+    "journey", "experiment", "document", "documents", "check", "decision", "payment", "notification",
     "deadline", "effect", "case",
 }  # fmt: skip
 
@@ -222,6 +242,8 @@ _KINDS = (
     EventKind("step.completed", StepEvent),
     EventKind("answer.changed", StepEvent),
     EventKind("answers.refused", AnswersRefused),
+    EventKind("journey.segmented", JourneySegmented),
+    EventKind("experiment.assigned", ExperimentAssigned),
     EventKind("item.added", ItemEvent),
     EventKind("item.changed", ItemEvent),
     EventKind("item.removed", ItemEvent),

@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from wayline.journeys import groups
+from wayline.journeys import groups, personalise
 from wayline.journeys.answer_text import Shown
 from wayline.journeys.computed import compute
 from wayline.journeys.expressions import (
@@ -28,6 +28,7 @@ from wayline.journeys.expressions import (
 )
 from wayline.journeys.field_types import field_type
 from wayline.journeys.loader import Journey
+from wayline.journeys.personalise import Personalised
 from wayline.journeys.schema import Effect, FieldSpec, GroupSpec, Option, Schedule, StepSpec
 from wayline.journeys.searches import search
 from wayline.journeys.values import Invalid, check_rules, is_empty, parse
@@ -86,6 +87,9 @@ class EventType(StrEnum):
     EFFECT_CANCELLED = "effect.cancelled"
     # A submission refused for its answers: field names and message templates, never values.
     ANSWERS_REFUSED = "answers.refused"
+    # Personalisation at start: the segments' names (never their data), each experiment's arm.
+    JOURNEY_SEGMENTED = "journey.segmented"
+    EXPERIMENT_ASSIGNED = "experiment.assigned"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,6 +198,8 @@ class JourneyState:
     computed: dict[str, Any] = field(default_factory=dict)
     # How the journey ended: {"status", "at", "by": effect|customer|staff|time, "reason"}
     ended: dict[str, Any] | None = None
+    # How it was personalised when it started (personalise.Personalised.to_dict()).
+    personalisation: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -220,6 +226,7 @@ class JourneyState:
             "effects": self.effects,
             "computed": self.computed,
             "ended": self.ended,
+            "personalisation": self.personalisation,
         }
 
     @classmethod
@@ -249,6 +256,7 @@ class JourneyState:
             effects=dict(body.get("effects", {})),
             computed=dict(body.get("computed", {})),
             ended=body.get("ended"),
+            personalisation=dict(body.get("personalisation") or {}),
         )
 
 
@@ -572,8 +580,12 @@ def start(
     customer_id: str,
     data: dict[str, dict[str, Any]],
     now: datetime,
+    personalised: Personalised | None = None,
 ) -> Transition:
-    """Begin a journey with the customer's known data; prefill from it where bound."""
+    """Begin a journey with the customer's known data; prefill from it where bound.
+    `journey` is the journey as the variants in `personalised` show it (personalise.apply);
+    the segments and arms it records are events too, by name only."""
+    personalised = personalised or Personalised()
     state = JourneyState(
         id=journey_id,
         journey=journey.name,
@@ -583,9 +595,32 @@ def start(
         created_at=now,
         updated_at=now,
         data=dict(data),
+        personalisation=personalised.to_dict() if personalised != Personalised() else {},
     )
     state = recompute(journey, replace(state, prefill=_prefill(journey, state)), now)
-    return Transition(state, (_pointing(journey, state, Event(EventType.JOURNEY_STARTED, now)),))
+    started = _pointing(journey, state, Event(EventType.JOURNEY_STARTED, now))
+    return Transition(state, (started, *_personalisation_events(journey, personalised, now)))
+
+
+def _personalisation_events(
+    journey: Journey, personalised: Personalised, now: datetime
+) -> tuple[Event, ...]:
+    events = []
+    if personalise.segments(journey):
+        segmented = {"segments": list(personalised.segments)}
+        if personalised.undecided:
+            segmented["undecided"] = list(personalised.undecided)
+        events.append(Event(EventType.JOURNEY_SEGMENTED, now, data=segmented))
+    for experiment in personalise.experiments(journey):
+        arm = personalised.arms.get(experiment.name)
+        if arm is None:
+            continue
+        variant = next((a.variant for a in experiment.arms if a.name == arm), None)
+        data = {"experiment": experiment.name, "arm": arm, "variant": variant}
+        events.append(
+            Event(EventType.EXPERIMENT_ASSIGNED, now, data={**data, "by": experiment.assign_by})
+        )
+    return tuple(events)
 
 
 def _pointing(journey: Journey, state: JourneyState, event: Event) -> Event:

@@ -19,7 +19,7 @@ import jmespath.exceptions
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from wayline.journeys import content
+from wayline.journeys import content, personalisation_checks
 from wayline.journeys.computed import Cycle, order
 from wayline.journeys.expressions import ExpressionError, compile_expression
 from wayline.journeys.field_types import FieldType, a_field_of, field_type, types_allowing
@@ -39,6 +39,8 @@ from wayline.journeys.schema import (
     Fragment,
     Include,
     JourneyDefinition,
+    SegmentsFile,
+    SegmentSpec,
     StepSpec,
 )
 
@@ -366,6 +368,33 @@ class _Checker:
             self.error(location, f"file field '{spec.name}' needs 'accept': a list of MIME types")
 
 
+def _load_segments(
+    directory: Path, root: Path
+) -> tuple[dict[str, SegmentSpec], list[DefinitionError]]:
+    """The shared segments, from the files in journeys/segments/."""
+    segments: dict[str, SegmentSpec] = {}
+    errors: list[DefinitionError] = []
+    if not directory.is_dir():
+        return segments, errors
+    for path in sorted(directory.glob("*.y*ml")):
+        loaded = _parse(path, root, SegmentsFile)
+        if isinstance(loaded, list):
+            errors.extend(loaded)
+            continue
+        file, parsed = loaded
+        for index, segment in enumerate(parsed.segments):
+            if segment.name in segments:
+                errors.append(
+                    DefinitionError(
+                        file.display,
+                        file.line_of(("segments", index)),
+                        f"segment '{segment.name}' is declared twice",
+                    )
+                )
+            segments[segment.name] = segment
+    return segments, errors
+
+
 def _load_fragments(
     directory: Path, root: Path
 ) -> tuple[dict[str, list[StepSpec]], list[DefinitionError]]:
@@ -446,12 +475,18 @@ def _load_journey(
     effect_kinds: Collection[str] | None = None,
     roles: Collection[str] | None = None,
     operations: Operations | None = None,
+    segments: Mapping[str, SegmentSpec] | None = None,
 ) -> tuple[Journey | None, list[DefinitionError]]:
     loaded = _parse(path, root, JourneyDefinition)
     if isinstance(loaded, list):
         return None, loaded
     file, definition = loaded
     checker = _Checker(file)
+    if definition.personalisation is not None:
+        personalisation = personalisation_checks.resolve(
+            checker, definition.personalisation, segments or {}
+        )
+        definition = definition.model_copy(update={"personalisation": personalisation})
     steps: list[StepSpec] = []
     origins: list[tuple[Location, bool]] = []  # where each step is written; own step or included
     for index, entry in enumerate(definition.steps):
@@ -475,6 +510,7 @@ def _load_journey(
     _check_computed(checker, definition, steps, origins)
     _check_outcomes(checker, definition, {s.name for s in steps})
     _check_retention(checker, definition)
+    personalisation_checks.check(checker, definition, steps)
     check_review(checker, definition, roles)
     checker.expression(("owner",), definition.owner)
     if definition.owner is not None and definition.who is not Audience.ANYONE:
@@ -893,9 +929,13 @@ def check_directory(
     if not directory.is_dir():
         return {}, [DefinitionError(str(directory), 0, "no such folder of journey definitions")]
     fragments, errors = _load_fragments(directory / "fragments", root)
+    segments, segment_errors = _load_segments(directory / "segments", root)
+    errors.extend(segment_errors)
     journeys: dict[str, Journey] = {}
     for path in sorted(directory.glob("*.y*ml")):
-        journey, found = _load_journey(path, root, fragments, effect_kinds, roles, operations)
+        journey, found = _load_journey(
+            path, root, fragments, effect_kinds, roles, operations, segments
+        )
         errors.extend(found)
         if journey is None:
             continue
@@ -921,8 +961,10 @@ def check_path(
     if not path.exists():
         return {}, [DefinitionError(str(path), 0, "no such file")]
     fragments, errors = _load_fragments(path.parent / "fragments", path.parent.parent)
+    segments, segment_errors = _load_segments(path.parent / "segments", path.parent.parent)
+    errors.extend(segment_errors)
     journey, found = _load_journey(
-        path, path.parent.parent, fragments, effect_kinds, roles, operations
+        path, path.parent.parent, fragments, effect_kinds, roles, operations, segments
     )
     errors.extend(found)
     return ({journey.name: journey} if journey else {}), errors

@@ -320,6 +320,11 @@ class Content(Strict):
         description="CEL over answers, data, effects and journey: show the block only when "
         "true (effects.freeze.status == 'done').",
     )
+    regulated: bool | None = Field(
+        None,
+        description="Words the law or the regulator requires (a risk or scam warning): no "
+        "experiment may change, move or remove them.",
+    )
 
 
 class StepSpec(Strict):
@@ -347,6 +352,11 @@ class StepSpec(Strict):
         default_factory=list,
         description="Computed values shown above the step's questions (a tax estimate "
         "before the choice it informs), each with its label and explanation.",
+    )
+    optional: bool | None = Field(
+        None,
+        description="A step the journey can do without: a variant may leave it out or move "
+        "it (nothing else may depend on its answers being there).",
     )
 
     @model_validator(mode="after")
@@ -845,6 +855,142 @@ class Retention(Strict):
     )
 
 
+# --- personalisation: segments, variants, experiments ----------------------------------------
+
+DEFAULT_MAY_USE = (Classification.PUBLIC, Classification.INTERNAL, Classification.PERSONAL)
+
+
+class SegmentSpec(Strict):
+    """A named group of customers, decided when a journey starts from governed customer data
+    (systems of record, read as `data.SOURCE`). Only the segment's name is kept: the data it
+    was decided from is not."""
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    title: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    reads: dict[str, Classification] = Field(
+        min_length=1,
+        description="Every value the condition reads, as SOURCE.PATH, with its "
+        "classification: `core_banking_customer_profile.vulnerability: sensitive`.",
+    )
+    when: Annotated[str, Field(min_length=1)] = Field(
+        description="CEL over data.SOURCE: true when the customer is in the segment."
+    )
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted({read.split(".", 1)[0] for read in self.reads})
+
+
+class SegmentsFile(Strict):
+    """journeys/segments.yaml: the segments every journey may name."""
+
+    segments: list[SegmentSpec] = Field(min_length=1)
+
+
+class FieldChange(Strict):
+    """How a variant shows one field differently."""
+
+    hint: str | None = None
+    options_first: list[str] = Field(
+        default_factory=list,
+        description="These options' values first, in this order (a recommended product).",
+    )
+    option_hints: dict[str, str] = Field(
+        default_factory=dict,
+        description="Words under an option, by its value: why it is recommended.",
+    )
+
+
+class StepChange(Strict):
+    """How a variant shows one step differently."""
+
+    title: str | None = None
+    hint: str | None = None
+    content: list[Content] | None = Field(None, description="Replaces the step's content blocks.")
+    add_content: list[Content] = Field(
+        default_factory=list,
+        description="Blocks shown before the step's own content: guidance, a callback offer.",
+    )
+    fields: dict[str, FieldChange] = Field(default_factory=dict)
+
+
+class VariantSpec(Strict):
+    """A version of the journey's content and path for some customers: those in its
+    `segments`, or those an experiment's arm assigns it to."""
+
+    name: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    title: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    segments: list[Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(
+        default_factory=list,
+        description="Shown to customers in any of these segments (none: only through an "
+        "experiment's arm).",
+    )
+    steps: dict[str, StepChange] = Field(default_factory=dict)
+    leave_out: list[str] = Field(
+        default_factory=list, description="Optional steps this variant does without."
+    )
+    order: list[str] = Field(
+        default_factory=list,
+        description="Optional steps in this order, in the places they held.",
+    )
+    abandon_after: Annotated[str, Field(pattern=DURATION_PATTERN)] | None = Field(
+        None, description="More (or less) time before an untouched journey is abandoned."
+    )
+
+
+class Arm(Strict):
+    name: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    share: Annotated[int, Field(ge=1, le=100)] = Field(
+        description="Percent of journeys (or customers) assigned to this arm."
+    )
+    variant: str | None = Field(None, description="The variant this arm shows (none: as is).")
+
+
+class ExperimentSpec(Strict):
+    """An A/B test of variants: each journey (or customer) is assigned an arm by a hash of
+    its id, in the declared shares, and the primary metric is compared per arm."""
+
+    name: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    title: Annotated[str, Field(min_length=1)]
+    hypothesis: str | None = None
+    assign_by: Literal["customer", "journey"] = "customer"
+    arms: list[Arm] = Field(min_length=2)
+    metric: Literal["completion", "drop_off", "time_to_complete"]
+    step: str | None = Field(None, description="For drop_off: the step it is measured at.")
+    minimum_sample: Annotated[int, Field(ge=10)] = Field(
+        100, description="Journeys per arm below which the result is too small to tell."
+    )
+    running: bool = Field(True, description="False: no new journey is assigned.")
+
+    @model_validator(mode="after")
+    def _shares(self) -> ExperimentSpec:
+        if sum(arm.share for arm in self.arms) != 100:
+            raise ValueError("the arms' shares must add up to 100")
+        names = [arm.name for arm in self.arms]
+        if len(names) != len(set(names)):
+            raise ValueError("arm names must be unique")
+        if (self.metric == "drop_off") != (self.step is not None):
+            raise ValueError("give `step` with the drop_off metric, and only with it")
+        return self
+
+
+class Personalisation(Strict):
+    """How the journey adapts to who the customer is: segments, variants, experiments."""
+
+    may_use: list[Classification] = Field(
+        default_factory=lambda: list(DEFAULT_MAY_USE),
+        description="The classifications segments and model features may read.",
+    )
+    segments: list[Annotated[str, Field(pattern=NAME_PATTERN)] | SegmentSpec] = Field(
+        default_factory=list,
+        description="The segments decided at start: a shared segment's name, or one declared here.",
+    )
+    variants: list[VariantSpec] = Field(default_factory=list)
+    experiments: list[ExperimentSpec] = Field(default_factory=list)
+
+
 class JourneyDefinition(Strict):
     """A whole journey: who may start it, its steps, and what it keeps and does."""
 
@@ -899,6 +1045,9 @@ class JourneyDefinition(Strict):
     fulfilment: Fulfilment | None = Field(
         None, description="How a sent journey ends (without it: when a handler closes it)."
     )
+    personalisation: Personalisation | None = Field(
+        None, description="Segments, variants and experiments (docs/personalisation.md)."
+    )
 
     @field_validator("computed")
     @classmethod
@@ -928,4 +1077,11 @@ def fragment_json_schema() -> dict[str, Any]:
     schema = Fragment.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://wayline.dev/schemas/fragment.schema.json"
+    return schema
+
+
+def segments_json_schema() -> dict[str, Any]:
+    schema = SegmentsFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://wayline.dev/schemas/segments.schema.json"
     return schema

@@ -42,8 +42,9 @@ BY_FIELD = ("answers", "prefill")
 # Sections sealed whole when not empty: what partners said (names, accounts), what their
 # calls answered (`effects`: a payment's reference, an order's address, a new account's
 # number), what was paid and to where, computed values (no classification of their own:
-# derived from answers).
-WHOLE = ("computed", "data", "checks", "payments", "recorded", "effects")
+# derived from answers), and the segments the customer was found in (derived from governed
+# data that may be sensitive, such as a support need).
+WHOLE = ("computed", "data", "checks", "payments", "recorded", "effects", "personalisation")
 
 # (connection, journey name, version) → the classification of each of its field names; raises
 # KeyError for a name the definition does not classify.

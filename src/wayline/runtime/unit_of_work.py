@@ -24,6 +24,7 @@ from datetime import datetime
 import structlog
 
 from wayline.errors import IdempotencyMismatch, NotFound
+from wayline.journeys import personalise
 from wayline.journeys.engine import ENDED, Event, JourneyState, Transition
 from wayline.journeys.loader import Journey
 from wayline.observability import metrics
@@ -217,6 +218,8 @@ class UnitOfWork:
         structlog.contextvars.bind_contextvars(journey_id=journey_id)
         state = stored.state
         journey = self.catalog.version(connection, state.journey, state.version)
+        # As the variants it started with show it: every command and view reads this.
+        journey = personalise.apply(journey, state.personalisation.get("variants", ()))
         if documents(journey):
             state = replace(state, documents=document_rows.nameable(connection, journey_id))
         return Snapshot(journey, state, stored.revision)

@@ -354,6 +354,26 @@ def core_banking(faults: Faults, today: Today) -> FastAPI:
                 "create_login", idempotency_key, body, lambda: bank.create_login(request)
             )
 
+    @app.get("/customers/{customer_id}/profile")
+    def profile(customer_id: str) -> dict[str, Any]:
+        """The single customer view: tenure, products, digital use, what is invested, and a
+        support need when one is recorded (sensitive: read only by what may use it)."""
+        with bank.lock:
+            owned(customer_id)
+        found = dataset.profile(customer_id, today())
+        if found is not None:
+            return found
+        return {  # a customer opened here today: new, with a current account
+            "customer_id": customer_id,
+            "customer_since": today().isoformat(),
+            "tenure_years": 0,
+            "products": ["current_account"],
+            "digital_since": today().isoformat(),
+            "digital_days": 0,
+            "invested_pence": 0,
+            "vulnerability": {"flagged": False, "needs": []},
+        }
+
     @app.get("/customers/{customer_id}/address")
     def address(customer_id: str) -> dict[str, Any]:
         with bank.lock:

@@ -195,6 +195,45 @@ def payees(customer_id: str, today: date) -> list[dict[str, Any]]:
     return found
 
 
+# The bank's single customer view of each demo customer, as core banking's profile answers it:
+# since when they are a customer, what they hold, since when they use digital banking, what
+# they invested with us, and any support need recorded (a possible vulnerability).
+# customer → (customer since, products, first digital sign-in, invested (pence), support needs)
+PROFILES: dict[str, tuple[str, tuple[str, ...], int, int, tuple[str, ...]]] = {
+    "alex": (
+        "2014-05-12",
+        ("current_account", "motor_insurance", "isa", "gia"),
+        2_900,
+        2_240_000,
+        (),
+    ),
+    "sam": ("2023-02-20", ("motor_insurance", "pension", "isa"), 21, 7_370_000, ("bereavement",)),
+    "jordan": ("2019-09-03", ("current_account", "credit_card", "motor_insurance"), 1_400, 0, ()),
+}
+
+
+def profile(customer_id: str, today: date) -> dict[str, Any] | None:
+    """A demo customer's profile (None: not a customer). Dates move with the demo's today;
+    tenure and digital days are worked out as core banking would."""
+    found = PROFILES.get(customer_id)
+    if found is None:
+        return None
+    since, products, digital_days, invested, needs = found
+    joined = date.fromisoformat(since)
+    return {
+        "customer_id": customer_id,
+        "customer_since": since,
+        "tenure_years": today.year
+        - joined.year
+        - ((today.month, today.day) < (joined.month, joined.day)),
+        "products": list(products),
+        "digital_since": (today - timedelta(days=digital_days)).isoformat(),
+        "digital_days": digital_days,
+        "invested_pence": invested,
+        "vulnerability": {"flagged": bool(needs), "needs": list(needs)},
+    }
+
+
 def customer(customer_id: str) -> dict[str, Any] | None:
     person = CUSTOMERS.get(customer_id)
     if person is None:

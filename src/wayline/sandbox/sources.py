@@ -49,4 +49,8 @@ def demo_sources() -> dict[str, DataSource]:
         "repairers": FunctionSource(_repairers),
         "fraud_history": FunctionSource(lambda c, p, t: dataset.fraud_record(c)),
         "confirm_payee": FunctionSource(_confirm_payee),
+        # Core banking's single customer view (what segments read), as its simulator answers.
+        "core_banking_customer_profile": FunctionSource(
+            lambda c, p, t: dataset.profile(c, t) or {}
+        ),
     }

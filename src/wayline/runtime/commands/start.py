@@ -3,11 +3,18 @@ the new journey written with its first event."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 import structlog
 
 from wayline.errors import Forbidden, NotFound
 from wayline.ids import new_id
-from wayline.journeys import engine
+from wayline.journeys import engine, personalise
+from wayline.journeys.engine import DataNeed
+from wayline.journeys.loader import Journey
+from wayline.journeys.personalise import Personalised
 from wayline.journeys.schema import Audience
 from wayline.observability import metrics
 from wayline.runtime.commands.common import commit, replay
@@ -26,11 +33,17 @@ def start(
     customer_id: str,
     journey_type: str,
     idempotency: Idempotency | None = None,
+    preview_segments: Sequence[str] | None = None,
 ) -> Changed:
     """A new journey of `journey_type` for the customer, on the type's current definition
     (or, while the type is being released, the version the release assigns the customer).
     A visitor (not signed in) may start only a journey anyone may start (Forbidden
-    otherwise), and nothing is fetched for them: partners know no visitor."""
+    otherwise), and nothing is fetched for them: partners know no visitor.
+
+    The journey is personalised as it starts: its segments decided from the governed
+    sources they read (fetched here, used, and not kept), or taken from `preview_segments`
+    (the demo's preview switch; the edge allows it only in the demo), its experiments' arms
+    assigned, and the variants these give applied (personalise.py)."""
     journey = deps.catalog.get(journey_type)
     if journey is None:
         known = ", ".join(deps.catalog.names())
@@ -45,8 +58,15 @@ def start(
     journey = deps.versions.choose(journey, customer_id)
     now = deps.clock.now()
     data = {} if visitor else deps.partners.fetch_all(customer_id, start_needs(journey), now)
+    journey_id = new_id()
+    personalised = _personalised(deps, journey, customer_id, journey_id, now, preview_segments)
     transition = engine.start(
-        journey, journey_id=new_id(), customer_id=customer_id, data=data, now=now
+        personalise.apply(journey, personalised.variants),
+        journey_id=journey_id,
+        customer_id=customer_id,
+        data=data,
+        now=now,
+        personalised=personalised,
     )
     try:
         changed = commit(deps, customer_id, journey, None, transition, now, idempotency)
@@ -59,3 +79,27 @@ def start(
     metrics.JOURNEYS_STARTED.labels(journey.name, journey.version).inc()
     log.info("journey.started", journey_id=changed.journey_id, journey=journey.name)
     return changed
+
+
+def _personalised(
+    deps: Dependencies,
+    journey: Journey,
+    customer_id: str,
+    journey_id: str,
+    now: datetime,
+    preview_segments: Sequence[str] | None,
+) -> Personalised:
+    """Segments from the governed sources (nothing for a visitor: no data is held on them),
+    arms, variants. The sources' data is dropped here: only the segments' names go on."""
+    sources = personalise.segment_sources(journey)
+    profile: dict[str, Any] = {}
+    if sources and preview_segments is None and not is_visitor(customer_id):
+        needs = [DataNeed(source, {}) for source in sources]
+        profile = dict(deps.partners.fetch_all(customer_id, needs, now))
+    return personalise.choose(
+        journey,
+        profile,
+        customer_id=customer_id,
+        journey_id=journey_id,
+        preview_segments=preview_segments,
+    )
