@@ -654,6 +654,9 @@ from wayline.cli_subjects import retention_app, subject_app  # noqa: E402  (data
 
 app.add_typer(retention_app, name="retention")
 app.add_typer(subject_app, name="subject")
+from wayline.cli_models import app as models_app  # noqa: E402  (models: docs/models.md)
+
+app.add_typer(models_app, name="models")
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
