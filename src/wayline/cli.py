@@ -593,16 +593,46 @@ def journeys_validate(
 
 
 @journeys_app.command("show")
-def journeys_show(name: str) -> None:
-    """Print a journey's steps and branches as a Mermaid flowchart."""
+def journeys_show(
+    name: str,
+    segment: Annotated[
+        list[str] | None,
+        typer.Option(help="Show the journey as a customer in this segment sees it (repeatable)."),
+    ] = None,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option(help="Show it with this variant applied, such as an experiment's arm."),
+    ] = None,
+) -> None:
+    """Print a journey's steps and branches as a Mermaid flowchart; with --segment or
+    --variant, its steps in words as those customers see them."""
+    from wayline.journeys import personalise
     from wayline.journeys.loader import load_directory
     from wayline.journeys.mermaid import flowchart
+    from wayline.journeys.outline import outline
 
     journeys = _load(load_directory)
     if name not in journeys:
         errors.print(f"No journey named '{name}'. Known: {', '.join(sorted(journeys))}")
         raise typer.Exit(1)
-    sys.stdout.write(flowchart(journeys[name]))
+    journey = journeys[name]
+    if not segment and not variant:
+        sys.stdout.write(flowchart(journey))
+        return
+    known_segments = {s.name for s in personalise.segments(journey)}
+    unknown = [s for s in segment or [] if s not in known_segments]
+    unknown += [v for v in variant or [] if personalise.variant(journey, v) is None]
+    if unknown:
+        errors.print(
+            f"{name} has no segment or variant {', '.join(unknown)}. Segments: "
+            f"{', '.join(sorted(known_segments)) or 'none'}; variants: "
+            f"{', '.join(personalise.variant_names(journey)) or 'none'}"
+        )
+        raise typer.Exit(1)
+    chosen = personalise.variants_for(journey, segment or [], {})
+    chosen += tuple(v for v in variant or [] if v not in chosen)
+    console.print(f"Variants applied: {', '.join(chosen) or 'none (the journey as it is)'}")
+    sys.stdout.write(outline(personalise.apply(journey, chosen)))
 
 
 @journeys_app.command("schema")

@@ -10,6 +10,7 @@ deals and settles at once here (its demo waits minutes)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,11 +26,13 @@ from canary_kit import (
 )
 from fastapi.testclient import TestClient
 from journey_api import JOURNEYS_DIR, Api, field_of
+from sqlalchemy import select
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
 from wayline.sandbox.server import Sandbox
 from wayline.sandbox.wiring import demo_options
+from wayline.store import events, journeys, tables
 from wayline.web.app import create_app
 
 PARTNERS = frozenset({"wealth_platform", "pension_wise", "core_banking", "notification_provider"})
@@ -519,3 +522,48 @@ def test_the_amounts_typed_are_nowhere_in_clear_at_rest_or_in_the_logs(
     home = system.settings.home
     assert_home_clean_and_private(home, canaries, not_ours=[home / "connectors.yaml"])
     assert_logs_clean(capfd, canaries, known=[sold["id"], paused["id"]])
+
+
+# --- personalisation ---------------------------------------------------------------------
+
+
+def test_sam_who_may_be_vulnerable_is_offered_a_callback_and_more_time(system, customer):
+    """Core banking records a support need for Sam: his cash-out offers a callback from the
+    first step and keeps his answers for 90 days; Alex sees the journey as it is. Only the
+    segment's name is kept and published, sealed in the state."""
+    sam = customer("sam").start("investment-cashout")
+    alex = customer("alex").start("investment-cashout")
+    assert "We're here to help" in texts(sam["current_step"]["content"])
+    assert "call us free on 0800 015 4321" in texts(sam["current_step"]["content"])
+    assert "We're here to help" not in texts(alex["current_step"]["content"])
+    assert segmented(system, sam["id"]) == [{"segments": ["possibly_vulnerable"]}]
+    assert segmented(system, alex["id"]) == [{"segments": []}]
+    column = tables.journeys.c
+    with system.store.read() as connection:
+        raw = connection.execute(select(column.state).where(column.id == sam["id"])).scalar_one()
+        stored = journeys.load(connection, sam["id"], "sam")
+    assert stored is not None
+    assert stored.state.personalisation["variants"] == ["more-support"]
+    assert "possibly_vulnerable" not in json.dumps(raw)  # sealed with the state's envelope
+    assert "core_banking_customer_profile" not in stored.state.data  # the profile is not kept
+
+
+def test_a_profile_that_cannot_be_read_shows_the_journey_as_it_is(system, customer, sandbox):
+    url = f"{sandbox.urls()['core_banking']}/_sandbox/faults"
+    assert httpx.put(url, json={"outage_seconds": 60}).status_code == 200
+    try:
+        sam = customer("sam").start("investment-cashout")
+    finally:
+        assert httpx.put(url, json={}).status_code == 200
+    assert "We're here to help" not in texts(sam["current_step"]["content"])
+    assert segmented(system, sam["id"]) == [{"segments": [], "undecided": ["possibly_vulnerable"]}]
+
+
+def segmented(system: Components, journey_id: str) -> list[dict[str, Any]]:
+    with system.store.read() as connection:
+        stored = events.of(connection, journey_id)
+    return [
+        {k: v for k, v in event["data"].items() if k != "next"}
+        for event in stored
+        if event["type"] == "journey.segmented"
+    ]

@@ -175,6 +175,11 @@ def variants_for(
     )
 
 
+def variant_names(journey: Journey) -> list[str]:
+    spec = journey.definition.personalisation
+    return [v.name for v in spec.variants] if spec is not None else []
+
+
 def variant(journey: Journey, name: str) -> VariantSpec | None:
     spec = journey.definition.personalisation
     if spec is None:

@@ -60,8 +60,9 @@ def start(
     data = {} if visitor else deps.partners.fetch_all(customer_id, start_needs(journey), now)
     journey_id = new_id()
     personalised = _personalised(deps, journey, customer_id, journey_id, now, preview_segments)
+    journey = personalise.apply(journey, personalised.variants)  # as this customer sees it
     transition = engine.start(
-        personalise.apply(journey, personalised.variants),
+        journey,
         journey_id=journey_id,
         customer_id=customer_id,
         data=data,
