@@ -100,3 +100,36 @@ def test_alex_sells_his_general_account_by_keyboard(
     keys.assert_no_pointer()
     holding = httpx.get(f"{sandbox.urls()['wealth_platform']}/holdings/GIA-200002", timeout=5)
     assert holding.json()["value_pence"] == 620_000  # sold by the worker, not by the page
+
+
+def test_sam_is_offered_a_callback_and_the_demo_previews_a_segment(
+    cashout_context: BrowserContext,
+) -> None:
+    """Core banking records a support need for Sam: his first step offers a callback. Alex
+    sees the journey as it is, and, through the demo's preview switch, as Sam would; axe
+    checks every page, the start page's preview switch too."""
+    page = cashout_context.new_page()
+    keys = Keyboard(page)
+    help_offer = page.locator("main .inset-text", has_text="We're here to help")
+
+    keys.go("/sign-in")
+    keys.choose("customer", "sam")
+    keys.follow(SIGN_IN)
+    keys.go("/start/investment-cashout")
+    expect(page.locator("legend", has_text="Preview (demo only)")).to_be_visible()
+    keys.follow("button.button-start")
+    expect(page.locator("h1")).to_have_text("Which investment do you want to take money from?")
+    expect(help_offer).to_contain_text("call us free on 0800 015 4321")
+
+    keys.go("/sign-in")  # signing in again as someone else replaces the session
+    keys.choose("customer", "alex")
+    keys.follow(SIGN_IN)
+    keys.go("/start/investment-cashout")
+    keys.follow("button.button-start")
+    expect(page.locator("h1")).to_have_text("Which investment do you want to take money from?")
+    expect(help_offer).to_have_count(0)
+
+    keys.go("/start/investment-cashout")
+    keys.choose("preview_segment", "possibly_vulnerable")
+    keys.follow("button.button-start")
+    expect(help_offer).to_contain_text("Your answers are saved for 90 days")

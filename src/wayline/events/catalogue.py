@@ -226,8 +226,8 @@ class EventKind:
 
 
 _AREAS = {
-    "journey", "experiment", "document", "documents", "check", "decision", "payment", "notification",
-    "deadline", "effect", "case",
+    "journey", "experiment", "document", "documents", "check", "decision", "payment",
+    "notification", "deadline", "effect", "case",
 }  # fmt: skip
 
 _CASE_ACTIONS = (

@@ -56,9 +56,13 @@ class Commands:
 
     @command_span("start")
     def start(
-        self, customer_id: str, journey_type: str, idempotency: Idempotency | None = None
+        self,
+        customer_id: str,
+        journey_type: str,
+        idempotency: Idempotency | None = None,
+        preview_segments: list[str] | None = None,
     ) -> Changed:
-        return start.start(self._deps, customer_id, journey_type, idempotency)
+        return start.start(self._deps, customer_id, journey_type, idempotency, preview_segments)
 
     @command_span("save_draft")
     def save_draft(

@@ -20,6 +20,7 @@ from wayline.errors import Conflict, StepUpRequired
 from wayline.identity.assurance import StepUp
 from wayline.identity.permissions import Permission
 from wayline.identity.sign_in import after_sign_out
+from wayline.journeys import personalise
 from wayline.journeys.loader import Journey
 from wayline.runtime.commands import Commands, FieldError, InvalidAnswers, Refused
 from wayline.runtime.ownership import is_visitor
@@ -94,16 +95,29 @@ def start_page(request: Request, journey_type: str, read: QueriesDep) -> Respons
     journey = read.journey_type(journey_type)
     if journey is None:
         return _not_found(request)
-    return render(request, "start.html", journey.title, journey=journey)
+    segments = personalise.segments(journey) if request.app.state.settings.demo else []
+    return render(request, "start.html", journey.title, journey=journey, segments=segments)
 
 
 @router.post("/start/{journey_type}", dependencies=[allow(Permission.OWN_JOURNEYS)])
 async def start(
     request: Request, journey_type: str, customer: Customer, do: CommandsDep
 ) -> Response:
-    await checked_form(request)
-    changed = await run_in_threadpool(do.start, customer, journey_type)
+    form = await checked_form(request)
+    changed = await run_in_threadpool(
+        do.start, customer, journey_type, None, _preview(request, form)
+    )
     return redirect(step_url(changed.journey_id, changed.position.current))
+
+
+def _preview(request: Request, form: Any) -> list[str] | None:
+    """The demo's preview switch: the journey started as a customer in the segment chosen
+    ("none": in no segment). Outside the demo the field is ignored: segments come from the
+    customer's data only."""
+    chosen = form.get("preview_segment")
+    if not request.app.state.settings.demo or not isinstance(chosen, str) or not chosen:
+        return None
+    return [] if chosen == "none" else [chosen]
 
 
 @router.get("/journeys/{journey_id}", dependencies=[allow(Permission.OWN_JOURNEYS)])
