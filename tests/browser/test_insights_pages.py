@@ -1,7 +1,8 @@
 """The insights page in Chromium, signed in as the demo's analyst (Avery), over a small seeded
 history: reached from the staff home, checked with axe-core (zero violations) with its charts
-and their tables, compared across two versions, and a bad date range shown as errors on the
-page. A customer and a handler are refused."""
+and their tables, compared across two versions, the history's experiment with its arms,
+intervals and verdict, and a bad date range shown as errors on the page. A customer and a
+handler are refused."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from wayline.bootstrap import build
 from wayline.config import Settings
+from wayline.insights.experiments import ExperimentQuestion
 from wayline.sandbox.history import seed_history
 from wayline.sandbox.wiring import demo_options
 from wayline.web.app import create_app
@@ -36,6 +38,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     components = build(settings, migrate=True, **demo_options())
     seed_history(settings, 10)
     app = create_app(components)
+    # Declared as the motor claim's definition declares it, so both arms always show.
+    photo_guidance = ExperimentQuestion(
+        "photo-guidance", "Photo guidance", "drop_off", "photos", ("control", "examples")
+    )
+    app.state.insights.experiments_of = lambda journey: (
+        [photo_guidance] if journey == "motor-claim" else []
+    )
     port = _free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
@@ -79,13 +88,42 @@ def test_avery_reads_the_insights_by_keyboard(signed_in_as) -> None:
     expect(page.locator("h1")).to_have_text("Insights")
     check_page(page)
     charts = page.locator('svg[role="img"]')
-    expect(charts).to_have_count(6)  # funnel, errors and times, for each of two versions
+    expect(charts).to_have_count(7)  # funnel, errors and times of two versions; an experiment
     expect(charts.first.locator("title")).to_contain_text("Funnel of motor-claim version")
     funnel_table = page.locator(".insight-column").first.locator("table").first
     expect(funnel_table.locator("tbody th", has_text="policy")).to_be_visible()
     expect(page.locator("#completion-heading")).to_be_visible()
     expect(page.locator("input[name=version]:checked")).to_have_count(2)
     keys.assert_no_pointer()
+
+
+def test_the_experiment_shows_each_arm_with_its_interval(signed_in_as) -> None:
+    page = signed_in_as(staff="avery")
+    page.goto("/insights")
+    section = page.locator("section#experiments")
+    expect(section.locator("h3")).to_have_text("Experiments")
+    expect(section.locator("h4")).to_have_text("Photo guidance")
+    chart = section.locator('svg[role="img"]')
+    expect(chart.locator("title")).to_have_text(
+        "Photo guidance: drop-off at photos by arm, with 95% intervals"
+    )
+    expect(chart.locator("desc")).to_contain_text("control: drop-off at photos")
+    table = section.locator("table")
+    expect(table.locator("thead th").nth(1)).to_have_text("Journeys that reached photos")
+    expect(table.locator("tbody th")).to_have_text(["control", "examples"])
+    # Each arm's journeys add up to those the funnels say reached the photos.
+    arms = [int(n) for n in table.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+    reached = 0
+    for funnel in page.locator(".insight-column table").all()[:2]:
+        row = funnel.locator("tbody tr", has=page.locator("th", has_text="photos"))
+        if row.count():
+            reached += int(row.locator("td").first.inner_text())
+    assert sum(arms) == reached > 0
+    expect(table.locator("tbody td:nth-child(4)").first).to_contain_text("% to ")
+    expect(section.locator(".experiment-verdict")).to_contain_text(
+        "Too small to tell: each arm needs 100 journeys that reached photos before a verdict"
+    )
+    check_page(page)
 
 
 def test_a_bad_date_range_is_shown_on_the_page(signed_in_as) -> None:

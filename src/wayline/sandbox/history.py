@@ -10,6 +10,15 @@ first (a description too short, a postcode or crime reference mistyped) and corr
 older half runs on an earlier version of the claim, whose description had to be 40 characters
 or more, so the two versions can be compared.
 
+Every claim is in the `photo-guidance` experiment, about half in `control` and half in
+`examples`. With examples of good photos most of those who would have left at the photos go on
+and are approved: the arm completes a little more often and drops off at the photos less. The
+arm is the engine's when the claim's definition declares the experiment (the motor claim does:
+a hash of the journey's id, which is random, so which claims are in which arm differs from run
+to run while the mix of what happens stays the seeded one); otherwise it is drawn from a seeded
+generator of its own and recorded at the start as the engine records it
+(`experiment.assigned`).
+
 History customers are `history-<profile>-<n>`: they borrow a demo customer's data (Alex's
 policy, Sam's lapsed one, Jordan's fraud marker) but are nobody's sign-in, so no demo
 customer's list fills up. The effects their claims queued are settled without running: they
@@ -30,13 +39,14 @@ from wayline.config import Settings
 from wayline.connectors.sources import DataSource
 from wayline.ids import new_id
 from wayline.journeys import follow_up
-from wayline.journeys.engine import DataNeed, JourneyState, Refused, Transition
+from wayline.journeys.engine import DataNeed, Event, JourneyState, Refused, Transition
 from wayline.journeys.loader import Journey, journey_from_document
 from wayline.runtime import photos
 from wayline.sandbox.demo_cases import JOURNEY, Seeding, photo
 from wayline.sandbox.sources import demo_sources
 from wayline.store import definitions, outbox
 from wayline.store import documents as document_rows
+from wayline.store import events as stored_events
 
 WEEKS = 8
 PREFIX = "history-"
@@ -57,6 +67,10 @@ SHORT = "Hit a bollard reversing."  # 24 characters: too short for either versio
 MIDDLE = "Reversing out of a space, I hit a post."  # 39: too short for the earlier version
 LONG = "Reversing out of a parking space at the shops, I hit a low bollard."
 SETTLED = "history: settled without running (seeded by wayline demo --seed-history)"
+EXPERIMENT = "photo-guidance"
+ARMS = {"control": None, "examples": "photo-examples"}  # arm: its content variant
+ASSIGNED = "experiment.assigned"
+GUIDED = 0.8  # of the claims that would be left at the photos, those examples carry on
 
 
 class MovedClock:
@@ -147,6 +161,7 @@ def seed_history(
             return []  # seeded before (the demo restarted): once is enough
         definitions.save(connection, earlier, clock.now())
     randomly = random.Random(14)
+    assigner = random.Random(15)  # the arms: apart, so the mix is drawn as it always was
     kinds = [kind for kind, weight in MIX for _ in range(weight)]
     spacing = timedelta(weeks=WEEKS) / max(count, 1)
     made = []
@@ -156,7 +171,7 @@ def seed_history(
             clock.at = now - timedelta(weeks=WEEKS) + spacing * i
             components.catalog.deploy(earlier if i < count // 2 else current)
             kind = randomly.choice(kinds)
-            made.append(_claim(components, clock, randomly, kind, i, files))
+            made.append(_claim(components, clock, randomly, kind, i, files, assigner))
             if advance is not None:
                 advance(1)
     finally:
@@ -174,9 +189,11 @@ def _claim(
     kind: str,
     number: int,
     files: Files,
+    assigner: random.Random,
 ) -> str:
     profile = {"not_covered": "sam", "fraud_referred": "jordan"}.get(kind, "alex")
     claim = Seeding(components, f"{PREFIX}{profile}-{number}")
+    kind = _guided(kind, _assign(claim, assigner), assigner)
 
     def step(name: str, answers: dict[str, Any], mistake: dict[str, Any] | None = None) -> None:
         """A mistake first (when given), then the answers; a description the version finds
@@ -226,6 +243,31 @@ def _claim(
     claim.send()
     _decide(components, clock, randomly, claim.journey_id)
     return claim.journey_id
+
+
+def _assign(claim: Seeding, assigner: random.Random) -> str:
+    """The claim's arm of the experiment: the engine's, when it assigned one at the start;
+    else one drawn half and half, recorded as the engine records it."""
+    with claim.components.store.read() as connection:
+        for body in stored_events.of(connection, claim.journey_id):
+            data = body.get("data") or {}
+            if body.get("type") == ASSIGNED and data.get("experiment") == EXPERIMENT:
+                return str(data.get("arm"))
+    arm = assigner.choice(sorted(ARMS))
+    data = {"experiment": EXPERIMENT, "arm": arm, "variant": ARMS[arm], "by": "journey"}
+
+    def assigned(journey: Journey, state: JourneyState, now: datetime) -> Transition:
+        return Transition(state, (Event(ASSIGNED, now, data=data),))
+
+    claim.changed = claim.components.system.apply(claim.journey_id, assigned)
+    return arm
+
+
+def _guided(kind: str, arm: str, assigner: random.Random) -> str:
+    """With examples of good photos, most who would have left at the photos send the claim."""
+    if arm == "examples" and kind == "left_at_photos" and assigner.random() < GUIDED:
+        return "approved"
+    return kind
 
 
 def _incident(clock: MovedClock, randomly: random.Random, theft: bool) -> dict[str, Any]:

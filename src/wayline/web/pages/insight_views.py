@@ -4,9 +4,20 @@ message templates, counts and times; never an answer or a person."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from wayline.insights.charts import Chart, bar_chart, duration, percent
+from wayline.insights.experiments.questions import Metric
+from wayline.insights.experiments.results import ExperimentResult
+from wayline.insights.experiments.verdicts import (
+    ArmResult,
+    metric_name,
+    unit_name,
+    value_text,
+)
+from wayline.insights.interval_charts import IntervalChart, interval_chart
 from wayline.insights.service import VersionReport
 
 
@@ -98,4 +109,106 @@ def _times(chart_id: str, name: str, report: VersionReport) -> Chart:
     return bar_chart(chart_id, f"Time per step, {name}", description, rows)
 
 
-FILTERS = {"percent": percent, "duration": duration}
+@dataclass(frozen=True)
+class ArmRow:
+    """An arm as its table row shows it: n, the number and the interval in words."""
+
+    arm: str
+    n: int
+    value: str
+    interval: str
+
+
+@dataclass(frozen=True)
+class ExperimentView:
+    """An experiment as the page shows it: its chart, the table's column names and rows,
+    and its verdict sentences."""
+
+    result: ExperimentResult
+    chart: IntervalChart
+    metric: str  # the metric in words, e.g. "drop-off at photos"
+    unit: str  # what n counts, e.g. "journeys that reached photos"
+    arms: tuple[ArmRow, ...]
+
+    @property
+    def title(self) -> str:
+        return self.result.question.title
+
+    @property
+    def unit_heading(self) -> str:
+        return _first_upper(self.unit)
+
+    @property
+    def metric_heading(self) -> str:
+        mean = " (mean minutes)" if self.result.question.metric == "time_to_complete" else ""
+        return _first_upper(self.metric) + mean
+
+    @property
+    def sentences(self) -> list[str]:
+        return [comparison.sentence for comparison in self.result.comparisons]
+
+
+def experiment_view(result: ExperimentResult, index: int) -> ExperimentView:
+    """The view of one experiment; `index` keeps its chart's ids apart on the page."""
+    question = result.question
+    metric = metric_name(question)
+    unit = unit_name(question)
+    rows = tuple(_arm_row(question.metric, arm) for arm in result.arms)
+    entries = [
+        (
+            arm.arm,
+            arm.value,
+            (arm.interval.low, arm.interval.high) if arm.interval else None,
+            f"{row.value} ({row.interval})" if arm.interval else row.value,
+        )
+        for arm, row in zip(result.arms, rows, strict=True)
+    ]
+    description = " ".join(
+        f"{row.arm}: {metric} {row.value}, 95% CI {row.interval}, {row.n} {unit}." for row in rows
+    )
+    chart = interval_chart(
+        f"experiment-{index}",
+        f"{question.title}: {metric} by arm, with 95% intervals",
+        description,
+        entries,
+        _scale(question.metric, result.arms),
+        _tick_text(question.metric),
+    )
+    return ExperimentView(result, chart, metric, unit, rows)
+
+
+def _arm_row(metric: Metric, arm: ArmResult) -> ArmRow:
+    if arm.value is None:
+        return ArmRow(arm.arm, arm.n, "none", "none")
+    value = value_text(metric, arm.value)
+    if arm.interval is None:
+        return ArmRow(arm.arm, arm.n, value, "none")
+    low = value_text(metric, arm.interval.low)
+    high = value_text(metric, arm.interval.high)
+    return ArmRow(arm.arm, arm.n, value, f"{low} to {high}")
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _tick_text(metric: Metric) -> Callable[[float], str]:
+    """An axis tick in whole units: 40%, 15 min."""
+    if metric == "time_to_complete":
+        return lambda value: f"{value:.0f} min"
+    return lambda value: f"{100 * value:.0f}%"
+
+
+def _scale(metric: Metric, arms: tuple[ArmResult, ...]) -> tuple[float, float]:
+    """The chart's axis: shares in whole tens of percent around the intervals; minutes from
+    0 to the next multiple of 5 above the longest."""
+    ends = [v for arm in arms if arm.interval for v in (arm.interval.low, arm.interval.high)]
+    ends += [arm.value for arm in arms if arm.value is not None]
+    if metric == "time_to_complete":
+        return 0.0, max(5.0, 5 * math.ceil(max(ends, default=0.0) / 5))
+    lowest = math.floor(min(ends, default=0.0) * 10) / 10
+    highest = math.ceil(max(ends, default=1.0) * 10) / 10
+    return (lowest, highest) if highest > lowest else (max(0.0, lowest - 0.1), highest + 0.1)
+
+
+FILTERS = {"percent": percent, "duration": duration, "experiment_view": experiment_view}
