@@ -4,6 +4,7 @@
 bus consumer later); `warehouse.py` keeps them in DuckDB, flattened for analysis; `ingest.py`
 copies them incrementally; `queries.py` answers the questions (funnel, time per step,
 validation errors, completion, partner failures, outcomes, decision and payment times);
-`charts.py` draws the answers as accessible SVG. Nothing here holds an answer or a name: the
-events carry field names and message templates only.
+`charts.py` draws the answers as accessible SVG; `experiments/` reads A/B experiments' arms
+with their intervals and verdicts, and `interval_charts.py` draws them. Nothing here holds an
+answer or a name: the events carry field names and message templates only.
 """
