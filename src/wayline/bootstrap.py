@@ -28,10 +28,12 @@ from wayline.documents.scanner import NoScanner, Scanner, scanner_from_url
 from wayline.documents.storage import Storage, storage_from_url
 from wayline.identity.permissions import TABLE, Permission
 from wayline.identity.roles import STAFF_ROLES, Role
+from wayline.insights.experiments import ExperimentQuestion, ExperimentsOf
 from wayline.insights.ingest import Feed, FromDatabase
 from wayline.insights.service import Insights
-from wayline.journeys import step_up
+from wayline.journeys import personalise, step_up
 from wayline.journeys.loader import Journey, load_directory
+from wayline.models.facts import facts as model_facts
 from wayline.protection.codec import Classifier, FieldCodec
 from wayline.protection.files import SealedStorage
 from wayline.protection.keys import DataKeys
@@ -43,6 +45,7 @@ from wayline.runtime.clock import Clock, SystemClock
 from wayline.runtime.commands import Commands, DocumentCommands, SystemCommands
 from wayline.runtime.dependencies import Dependencies
 from wayline.runtime.lifecycle import Lifecycle
+from wayline.runtime.model_scores import ModelScorer
 from wayline.runtime.partner_data import PartnerData
 from wayline.runtime.queries import Queries
 from wayline.runtime.queue_watch import QueueWatch
@@ -101,6 +104,8 @@ class Components:
     partners: Partners | None = None
     scanner: Scanner = field(default_factory=NoScanner)
     operations: Operations = field(default_factory=lambda: Operations({}))
+    # The decisions' models, each version loaded on first use (runtime/model_scores.py).
+    scorer: ModelScorer | None = None
     # Demo mode's sign-in choices, by id; empty outside demo mode.
     demo_customers: dict[str, DemoCustomer] = field(default_factory=dict)
     demo_staff: dict[str, DemoStaff] = field(default_factory=dict)
@@ -144,6 +149,7 @@ class Components:
                 public_url=self.settings.public_url,
                 operations_email=self.settings.operations_email,
                 operations=self.operations,
+                scorer=self.scorer,
             ).handlers()
         return Worker(
             self.store,
@@ -186,6 +192,7 @@ def build(
         effect_kinds=effects.KINDS,
         roles=roles,
         operations=operations.signatures(),
+        models=model_facts(settings.resolved_models_dir()),
     )
     settings.home.mkdir(parents=True, exist_ok=True)
     private_files(settings.home)
@@ -267,6 +274,7 @@ def build(
         partners=partners,
         scanner=scanner,
         operations=operations,
+        scorer=ModelScorer(settings.resolved_models_dir()),
         demo_customers=dict(demo_customers or {}),
         demo_staff=dict(demo_staff or {}),
     )
@@ -335,7 +343,31 @@ def insights(
         journeys,
         timedelta(days=settings.insights_abandon_after_days),
         clock.now,
+        experiments_of=experiment_questions(journeys),
     )
+
+
+def experiment_questions(journeys: Callable[[], Iterable[Journey]]) -> ExperimentsOf:
+    """Each deployed journey type's experiments as the insight pages ask about them: the
+    declared metric, the arms in order (the first is the baseline), the minimum sample."""
+
+    def of(name: str) -> list[ExperimentQuestion]:
+        journey = next((j for j in journeys() if j.name == name), None)
+        if journey is None:
+            return []
+        return [
+            ExperimentQuestion(
+                e.name,
+                e.title,
+                e.metric,
+                e.step,
+                tuple(arm.name for arm in e.arms),
+                e.minimum_sample,
+            )
+            for e in personalise.experiments(journey)
+        ]
+
+    return of
 
 
 def insights_feed(settings: Settings, store: Store) -> Feed:
@@ -364,6 +396,7 @@ def build_lifecycle(settings: Settings, clock: Clock | None = None) -> Lifecycle
             effect_kinds=effects.KINDS,
             roles={role.value for role in STAFF_ROLES},
             operations=Operations.from_directory(settings.resolved_partners_dir()).signatures(),
+            models=model_facts(settings.resolved_models_dir()),
         )
     )
     engine = make_engine(settings.resolved_database_url())

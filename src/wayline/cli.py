@@ -570,6 +570,7 @@ def journeys_validate(
     from wayline.connectors.operations import Operations, OperationsError
     from wayline.identity.roles import STAFF_ROLES
     from wayline.journeys.loader import check_path
+    from wayline.models.facts import facts as model_facts
     from wayline.runtime.effects import KINDS
 
     settings = _settings()
@@ -581,7 +582,11 @@ def journeys_validate(
         errors.print(str(unusable), markup=False, highlight=False)
         raise typer.Exit(1) from None
     journeys, found = check_path(
-        target, effect_kinds=KINDS, roles=roles, operations=operations.signatures()
+        target,
+        effect_kinds=KINDS,
+        roles=roles,
+        operations=operations.signatures(),
+        models=model_facts(settings.resolved_models_dir()),
     )
     for error in found:
         errors.print(str(error), markup=False, highlight=False)

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="Declared partner operations (partners/*.yaml); none: the folder beside "
         "the packaged journeys.",
     )
+    models_dir: Path | None = Field(
+        None,
+        description="Models decisions may score (models/<name>/<version>); none: the folder "
+        "beside the journeys.",
+    )
     demo: bool = Field(False, description="Demo mode: demo sign-in and the demo dataset.")
     reload_journeys: bool = Field(
         False,
@@ -110,6 +115,9 @@ class Settings(BaseSettings):
 
     def resolved_partners_dir(self) -> Path:
         return self.partners_dir or PACKAGED_PARTNERS
+
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.journeys_dir.parent / "models"
 
     connectors: Path | None = Field(
         None,

@@ -37,7 +37,7 @@ def test_ingest_then_export(components: Components, tmp_path: Path) -> None:
         )
     first = runner.invoke(cli, ["insights", "ingest"])
     assert first.exit_code == 0, first.output
-    assert "2 new events" in first.output  # started, then the refused policy step
+    assert "3 new events" in first.output  # started, its experiment arm, the refused step
     again = runner.invoke(cli, ["insights", "ingest"])
     assert again.exit_code == 0 and "0 new events" in again.output
 

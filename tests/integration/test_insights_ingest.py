@@ -57,9 +57,9 @@ def test_ingest_takes_in_every_event_once(seeded: Any) -> None:
     assert first.added == stored_events(components) > CLAIMS
     assert insights.refresh().added == 0  # again: nothing new, nothing twice
 
-    components.commands.start("alex", "motor-claim")  # one more journey: one more event
+    components.commands.start("alex", "motor-claim")  # one more journey: started, and its arm
     again = insights.refresh()
-    assert again.added == 1 and again.cursor > first.cursor
+    assert again.added == 2 and again.cursor > first.cursor
     with open_warehouse(insights.path) as warehouse:
         (held,) = warehouse.connection.execute("SELECT count(*) FROM events").fetchone() or (0,)
         assert held == stored_events(components)

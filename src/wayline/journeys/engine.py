@@ -200,6 +200,9 @@ class JourneyState:
     ended: dict[str, Any] | None = None
     # How it was personalised when it started (personalise.Personalised.to_dict()).
     personalisation: dict[str, Any] = field(default_factory=dict)
+    # Model scores by the decision's model name: model, version, score, reasons, features,
+    # and `shadow` (a version scored, never acted on).
+    scores: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -227,6 +230,7 @@ class JourneyState:
             "computed": self.computed,
             "ended": self.ended,
             "personalisation": self.personalisation,
+            "scores": self.scores,
         }
 
     @classmethod
@@ -257,6 +261,7 @@ class JourneyState:
             computed=dict(body.get("computed", {})),
             ended=body.get("ended"),
             personalisation=dict(body.get("personalisation") or {}),
+            scores=dict(body.get("scores") or {}),
         )
 
 
@@ -319,10 +324,16 @@ def context(
         "journey": {"id": state.id, "reference": state.reference or ""},
         "effects": effects,
         "computed": state.computed,
+        # What rules read of a model's score: the version acted on, never a shadow's.
+        "scores": {name: _acted_on(entry) for name, entry in state.scores.items()},
     }
     if item is not None:
         scope["item"] = item
     return scope
+
+
+def _acted_on(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in entry.items() if key in ("model", "version", "score")}
 
 
 def condition_scope(scope: dict[str, Any], conditions: Iterable[str | None]) -> Any:

@@ -35,7 +35,7 @@ MACRO_VARIABLE = re.compile(
 # a group's items in its rules across items (journeys/groups.py).
 VARIABLES = frozenset(
     {"answers", "data", "computed", "today", "now", "value", "checks", "decision"}
-    | {"journey", "effects", "item", "items"}
+    | {"journey", "effects", "item", "items", "scores"}
 )
 
 

@@ -7,6 +7,7 @@ it into a new state, events and the effects that follow.
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -187,12 +188,22 @@ def ended_by_check(journey: Journey, state: JourneyState) -> Check | None:
 # --- after submission: checks, then the decision --------------------------------------------
 
 
-def complete_checks(journey: Journey, state: JourneyState, now: datetime) -> Transition:
-    """The submitted journey's checks (their partner data already recorded), then the
+# Scores the decision's models into the state (runtime/model_scores.py), with their events.
+Scoring = Callable[[Journey, JourneyState, datetime], tuple[JourneyState, list[Event]]]
+
+
+def complete_checks(
+    journey: Journey, state: JourneyState, now: datetime, score: Scoring | None = None
+) -> Transition:
+    """The submitted journey's checks (their partner data already recorded), then its models'
+    scores when `score` is given (they may read the checks; the rules may read them), then the
     decision, then the effects the decision causes."""
     if state.status != Status.SUBMITTED:
         raise NotAvailable(f"A journey that is {state.status.value} is not waiting for checks")
     state, events = run_checks(journey, state, SUBMITTED, now)
+    if score is not None:
+        state, scored = score(journey, state, now)
+        events.extend(scored)
     decision = decision_by_rules(journey, state, now)
     if decision is None:
         return Transition(replace(state, updated_at=now), tuple(events))

@@ -19,10 +19,11 @@ import jmespath.exceptions
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from wayline.journeys import content, personalisation_checks
+from wayline.journeys import content, model_checks, personalisation_checks
 from wayline.journeys.computed import Cycle, order
 from wayline.journeys.expressions import ExpressionError, compile_expression
 from wayline.journeys.field_types import FieldType, a_field_of, field_type, types_allowing
+from wayline.journeys.model_checks import ModelFacts
 from wayline.journeys.references import (
     Scope,
     never_shown,
@@ -476,6 +477,7 @@ def _load_journey(
     roles: Collection[str] | None = None,
     operations: Operations | None = None,
     segments: Mapping[str, SegmentSpec] | None = None,
+    models: Mapping[str, ModelFacts] | None = None,
 ) -> tuple[Journey | None, list[DefinitionError]]:
     loaded = _parse(path, root, JourneyDefinition)
     if isinstance(loaded, list):
@@ -511,6 +513,7 @@ def _load_journey(
     _check_outcomes(checker, definition, {s.name for s in steps})
     _check_retention(checker, definition)
     personalisation_checks.check(checker, definition, steps)
+    model_checks.check(checker, definition, models)
     check_review(checker, definition, roles)
     checker.expression(("owner",), definition.owner)
     if definition.owner is not None and definition.who is not Audience.ANYONE:
@@ -902,6 +905,7 @@ def load_directory(
     effect_kinds: Collection[str] | None = None,
     roles: Collection[str] | None = None,
     operations: Operations | None = None,
+    models: Mapping[str, ModelFacts] | None = None,
 ) -> dict[str, Journey]:
     """Load every journey in a folder (fragments from its fragments/ subfolder).
 
@@ -909,10 +913,11 @@ def load_directory(
     declares any other is an error (the journeys package cannot know the runtime's handlers).
     `roles`, when given, are the staff roles a review's queues may name (the journeys package
     cannot know the identity layer's). `operations`, when given, are the declared partner
-    operations by "partner.operation" that `call:` effects may name. Raises DefinitionErrors
-    listing every problem in every file when any is wrong.
+    operations by "partner.operation" that `call:` effects may name. `models`, when given, are
+    the models decisions may score (journeys/model_checks.py). Raises DefinitionErrors listing
+    every problem in every file when any is wrong.
     """
-    journeys, errors = check_directory(directory, effect_kinds, roles, operations)
+    journeys, errors = check_directory(directory, effect_kinds, roles, operations, models)
     if errors:
         raise DefinitionErrors(errors)
     return journeys
@@ -923,6 +928,7 @@ def check_directory(
     effect_kinds: Collection[str] | None = None,
     roles: Collection[str] | None = None,
     operations: Operations | None = None,
+    models: Mapping[str, ModelFacts] | None = None,
 ) -> tuple[dict[str, Journey], list[DefinitionError]]:
     directory = Path(directory)
     root = directory.parent
@@ -934,7 +940,7 @@ def check_directory(
     journeys: dict[str, Journey] = {}
     for path in sorted(directory.glob("*.y*ml")):
         journey, found = _load_journey(
-            path, root, fragments, effect_kinds, roles, operations, segments
+            path, root, fragments, effect_kinds, roles, operations, segments, models
         )
         errors.extend(found)
         if journey is None:
@@ -952,19 +958,20 @@ def check_path(
     effect_kinds: Collection[str] | None = None,
     roles: Collection[str] | None = None,
     operations: Operations | None = None,
+    models: Mapping[str, ModelFacts] | None = None,
 ) -> tuple[dict[str, Journey], list[DefinitionError]]:
     """Check a folder of definitions, or a single definition file beside its fragments/
     (`effect_kinds`, `roles` and `operations` as for load_directory)."""
     path = Path(path)
     if path.is_dir():
-        return check_directory(path, effect_kinds, roles, operations)
+        return check_directory(path, effect_kinds, roles, operations, models)
     if not path.exists():
         return {}, [DefinitionError(str(path), 0, "no such file")]
     fragments, errors = _load_fragments(path.parent / "fragments", path.parent.parent)
     segments, segment_errors = _load_segments(path.parent / "segments", path.parent.parent)
     errors.extend(segment_errors)
     journey, found = _load_journey(
-        path, path.parent.parent, fragments, effect_kinds, roles, operations, segments
+        path, path.parent.parent, fragments, effect_kinds, roles, operations, segments, models
     )
     errors.extend(found)
     return ({journey.name: journey} if journey else {}), errors

@@ -95,6 +95,15 @@ ROOTS: dict[str, Root] = {
         "named effect", lambda scope: {e.name for e in scope.definition.effects if e.name}
     ),
     "value": Root("member of the value", ANY),
+    # A decision's model scores, by the name the decision gives each model.
+    "scores": Root(
+        "model of the decision",
+        lambda scope: (
+            {use.name for use in scope.definition.decision.models}
+            if scope.definition.decision is not None
+            else set()
+        ),
+    ),
 }
 # Offered everywhere but in a rule's expression, which also reads `value`.
 ONLY_IN_RULES = frozenset({"value"})

@@ -611,10 +611,38 @@ class DecisionOutcome(Strict):
     )
 
 
+class ModelUse(Strict):
+    """A model scored beside the rules when the journey is decided (docs/models.md): its
+    score and reasons are kept with the journey, and rules read the score as
+    scores.NAME.score. A `shadow` version is scored and recorded too, never acted on."""
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)] = Field(
+        description="What rules call it: scores.NAME.score."
+    )
+    model: Annotated[str, Field(pattern=SLUG_PATTERN)] = Field(
+        description="The model's folder under models/."
+    )
+    version: Annotated[int, Field(ge=1)]
+    shadow: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="A version scored and compared on the insight pages, not acted on."
+    )
+    when: str | None = Field(None, description="CEL: score only when true (all journeys: none).")
+
+    @model_validator(mode="after")
+    def _shadow_differs(self) -> ModelUse:
+        if self.shadow == self.version:
+            raise ValueError("the shadow version must differ from the version acted on")
+        return self
+
+
 class Decision(Strict):
     """Rules that decide a submitted journey once its checks are done: the first outcome with
     a reason that holds is chosen, with every reason of it that holds; otherwise `otherwise`."""
 
+    models: list[ModelUse] = Field(
+        default_factory=list,
+        description="Models scored before the rules, which may read their scores.",
+    )
     outcomes: list[DecisionOutcome] = Field(min_length=1)
     otherwise: Annotated[str, Field(pattern=NAME_PATTERN)]
     otherwise_reason: str = "Everything we checked was in order"

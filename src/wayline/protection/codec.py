@@ -43,8 +43,11 @@ BY_FIELD = ("answers", "prefill")
 # calls answered (`effects`: a payment's reference, an order's address, a new account's
 # number), what was paid and to where, computed values (no classification of their own:
 # derived from answers), and the segments the customer was found in (derived from governed
-# data that may be sensitive, such as a support need).
-WHOLE = ("computed", "data", "checks", "payments", "recorded", "effects", "personalisation")
+# data that may be sensitive, such as a support need), and model scores with the features
+# they were computed from.
+WHOLE = (
+    "computed", "data", "checks", "payments", "recorded", "effects", "personalisation", "scores",
+)  # fmt: skip
 
 # (connection, journey name, version) → the classification of each of its field names; raises
 # KeyError for a name the definition does not classify.

@@ -28,6 +28,7 @@ from wayline.journeys.loader import Journey
 from wayline.journeys.schema import Effect as EffectSpec
 from wayline.runtime import photos
 from wayline.runtime.commands import SystemCommands
+from wayline.runtime.model_scores import ModelScorer
 from wayline.runtime.worker import Effect, Handler
 
 log = structlog.get_logger("wayline.effects")
@@ -62,8 +63,10 @@ class EffectHandlers:
         public_url: str,
         operations_email: str,
         operations: Operations | None = None,
+        scorer: ModelScorer | None = None,
     ):
         self.system = system
+        self.scorer = scorer
         self.partners = partners
         self.operations = operations or Operations({})
         self.public_url = public_url.rstrip("/")
@@ -102,7 +105,8 @@ class EffectHandlers:
         def command(journey: Journey, state: JourneyState, now: datetime) -> Transition:
             if assessed is not None:
                 state = engine.record_data(state, photos.SOURCE, {}, assessed, now)
-            return follow_up.complete_checks(journey, state, now)
+            score = self.scorer.scored if self.scorer is not None else None
+            return follow_up.complete_checks(journey, state, now, score)
 
         self.system.apply(effect.journey_id, command, needs, strict=not effect.final)
 
