@@ -90,6 +90,20 @@ class ExperimentAssigned(EventData):
     by: Literal["customer", "journey"] = Field(description="Whose id the assignment hashes.")
 
 
+class ModelScored(EventData):
+    """A decision's model scored the journey before its rules ran (and its shadow version,
+    scored beside it and never acted on). Scores only: never the features or the reasons."""
+
+    name: str = Field(description="What the decision calls the model (scores.NAME).")
+    model: str = Field(description="The model's name.")
+    version: int = Field(description="The version acted on.")
+    score: float | None = Field(
+        description="Its score, 0 to 1, to two places (null: it could not score)."
+    )
+    shadow_version: int | None = Field(None, description="A version scored in shadow.")
+    shadow_score: float | None = Field(None, description="The shadow's score, to two places.")
+
+
 class JourneySubmitted(EventData):
     """The customer sent the journey."""
 
@@ -226,7 +240,7 @@ class EventKind:
 
 
 _AREAS = {
-    "journey", "experiment", "document", "documents", "check", "decision", "payment",
+    "journey", "experiment", "model", "document", "documents", "check", "decision", "payment",
     "notification", "deadline", "effect", "case",
 }  # fmt: skip
 
@@ -244,6 +258,7 @@ _KINDS = (
     EventKind("answers.refused", AnswersRefused),
     EventKind("journey.segmented", JourneySegmented),
     EventKind("experiment.assigned", ExperimentAssigned),
+    EventKind("model.scored", ModelScored),
     EventKind("item.added", ItemEvent),
     EventKind("item.changed", ItemEvent),
     EventKind("item.removed", ItemEvent),
