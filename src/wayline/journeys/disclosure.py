@@ -27,6 +27,9 @@ CHECK_COMPLETED = "check.completed"
 DECISION_MADE = "decision.made"
 # The workbench's events (case.opened, case.claimed, ...): how staff work a case is theirs.
 STAFF_EVENTS = "case."
+# What the journey was personalised with and how models scored it: for staff and insight,
+# never shown to the customer (a segment such as possibly_vulnerable, a fraud score).
+NOT_TOLD = frozenset({"journey.segmented", "experiment.assigned", "model.scored"})
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,14 @@ class Disclosure:
         }
 
     def events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The journey's events as the customer sees them: staff checks' results and the
-        workbench's case events left out, and decisions with only the reasons the customer
+        """The journey's events as the customer sees them: staff checks' results, the
+        workbench's case events, personalisation and model scores left out, and decisions with only the reasons the customer
         may read."""
         shown = []
         for event in events:
             data = event.get("data") or {}
-            if str(event.get("type", "")).startswith(STAFF_EVENTS):
+            kind = str(event.get("type", ""))
+            if kind.startswith(STAFF_EVENTS) or kind in NOT_TOLD:
                 continue
             if event.get("type") == CHECK_COMPLETED and data.get("check") not in self.shown_checks:
                 continue

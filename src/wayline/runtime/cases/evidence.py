@@ -1,7 +1,8 @@
 """Everything a handler needs on one case, drawn in the caller's read transaction: the
 answers grouped by step as the customer gave them (with where each prefilled answer came
 from), the documents (their originals and display copies by id), every photo fraud signal
-with its evidence, every check and the decision's reasons, the notes and the tasks.
+with its evidence, every check, the decision's model scores with their reasons in words, and
+the decision's reasons, the notes and the tasks.
 
 Fraud-only evidence (the data of the sources staff-only checks read, such as the fraud
 bureau's markers, and the photo reuse signals with their matches) is drawn only for those
@@ -53,6 +54,7 @@ def case_page(
         "answers": _answers(journey, state, documents, now),
         "documents": [_document(d, fraud) for d in documents.values()],
         "checks": _checks(journey, state),
+        "scores": model_scores(state),
         "decision": state.outcome,
         "payments": list(state.payments.values()),
         "notes": [
@@ -68,6 +70,27 @@ def case_page(
             "reuse_matches": _reuse_matches(connection, state.id, documents, may_see_other),
         }
     return page
+
+
+def model_scores(state: JourneyState) -> list[dict[str, Any]]:
+    """Each model the decision scored, with its top reasons in words, and its shadow version
+    (scored beside it, never acted on) after it. For staff only: no customer view holds it."""
+    shown = []
+    for name, entry in state.scores.items():
+        for scored, shadow in ((entry, False), (entry.get("shadow"), True)):
+            if not scored:
+                continue
+            shown.append(
+                {
+                    "name": name,
+                    "model": scored["model"],
+                    "version": scored["version"],
+                    "shadow": shadow,
+                    "score": scored.get("score"),
+                    "reasons": [reason["text"] for reason in scored.get("reasons", [])],
+                }
+            )
+    return shown
 
 
 def _answers(
