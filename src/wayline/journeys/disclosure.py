@@ -82,8 +82,8 @@ class Disclosure:
 
     def events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The journey's events as the customer sees them: staff checks' results, the
-        workbench's case events, personalisation and model scores left out, and decisions with only the reasons the customer
-        may read."""
+        workbench's case events, personalisation and model scores left out, and decisions
+        with only the reasons the customer may read."""
         shown = []
         for event in events:
             data = event.get("data") or {}
