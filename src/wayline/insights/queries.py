@@ -17,6 +17,14 @@ The experiment questions give, per experiment and arm (from `experiment.assigned
 version of the type together), the rows each primary metric needs: journeys and how many were
 sent, with the minutes to send (`experiment_arms`), and the funnel's numbers per step
 (`experiment_steps`). Their statistics are in insights/experiments/.
+
+The model questions read `model.scored` (model as `name`, the version acted on as `status`, a
+shadow version as `outcome`, scores to two places), the last scoring of each journey by each
+model, every version of the type together: per model and version, live or in shadow, how many
+were scored, the mean score and how many scored over the threshold (`model_versions`); and per
+model and live and shadow pair, how often the two fell on the same side of the threshold and
+how many only one put over it (`model_agreement`). The threshold is the scope's
+`model_threshold` (0.8, the motor claim's rule, unless told).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ CHECK_ANSWERS = "check-answers"  # the engine's name for the page before sending
 ENDED_UNSENT = ("journey.expired", "journey.withdrawn", "journey.abandoned")
 _EARLIEST = datetime(1970, 1, 1)
 _LATEST = datetime(9999, 1, 1)
+MODEL_THRESHOLD = 0.8  # the score over which the motor claim's rule refers a claim
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,8 @@ class Terms:
 class Scope:
     """Which journeys to count: a type and version (None: all), started from `since` to
     `until` (whole UTC days, both included), judged at `as_of`. `terms` by journey type;
-    `default_abandon_after` for a type without terms."""
+    `default_abandon_after` for a type without terms; `model_threshold` is the score the model
+    questions count journeys over."""
 
     as_of: datetime
     default_abandon_after: timedelta
@@ -55,6 +65,7 @@ class Scope:
     since: date | None = None
     until: date | None = None
     terms: dict[str, Terms] = field(default_factory=dict)
+    model_threshold: float = MODEL_THRESHOLD
 
     def params(self) -> dict[str, Any]:
         since = datetime.combine(self.since, time()) if self.since else _EARLIEST
@@ -67,6 +78,7 @@ class Scope:
             "until": until,
             "as_of": as_of,
             "default_window": self.default_abandon_after.total_seconds(),
+            "threshold": self.model_threshold,
         }
 
 
@@ -288,6 +300,61 @@ GROUP BY ALL
 ORDER BY c.journey, a.experiment, a.arm, r.step"""
 )
 
+# Per journey of the cohort and model: its last scoring (a journey decided again is counted
+# once, as last scored), with the versions as numbers.
+_SCORED = """,
+last_scored AS (
+    SELECT max(event_id) AS event_id FROM ev
+    WHERE type = 'model.scored' AND name IS NOT NULL AND try_cast(status AS INTEGER) IS NOT NULL
+    GROUP BY journey_id, name
+),
+scored AS (
+    SELECT e.journey_id, e.name AS model, try_cast(e.status AS INTEGER) AS version, e.score,
+           try_cast(e.outcome AS INTEGER) AS shadow_version, e.shadow_score
+    FROM ev e SEMI JOIN last_scored l ON e.event_id = l.event_id
+)"""
+
+# Per model and version, acted on (`live`) or in shadow: journeys scored by it, how many had a
+# score (the rest could not be scored), their mean and how many were over the threshold.
+MODEL_VERSIONS = (
+    "WITH"
+    + _COHORT
+    + _SCORED
+    + """
+SELECT c.journey, s.model, 'live' AS role, s.version, count(*) AS journeys,
+       count(s.score) AS scored, avg(s.score) AS mean_score,
+       count(*) FILTER (WHERE s.score > $threshold) AS over
+FROM scored s JOIN cohort c USING (journey_id)
+GROUP BY ALL
+UNION ALL
+SELECT c.journey, s.model, 'shadow' AS role, s.shadow_version, count(*),
+       count(s.shadow_score), avg(s.shadow_score),
+       count(*) FILTER (WHERE s.shadow_score > $threshold)
+FROM scored s JOIN cohort c USING (journey_id)
+WHERE s.shadow_version IS NOT NULL
+GROUP BY ALL
+ORDER BY journey, model, role, version"""
+)
+
+# Per model and pair of live and shadow versions, over the journeys both scored: how many fell
+# on the same side of the threshold, and how many only the shadow, or only live, put over it.
+MODEL_AGREEMENT = (
+    "WITH"
+    + _COHORT
+    + _SCORED
+    + """
+SELECT c.journey, s.model, s.version, s.shadow_version, count(*) AS paired,
+       count(*) FILTER (WHERE (s.score > $threshold) = (s.shadow_score > $threshold)) AS agree,
+       count(*) FILTER (WHERE s.shadow_score > $threshold AND s.score <= $threshold)
+           AS shadow_only,
+       count(*) FILTER (WHERE s.score > $threshold AND s.shadow_score <= $threshold)
+           AS live_only
+FROM scored s JOIN cohort c USING (journey_id)
+WHERE s.shadow_version IS NOT NULL AND s.score IS NOT NULL AND s.shadow_score IS NOT NULL
+GROUP BY ALL
+ORDER BY c.journey, s.model, s.version, s.shadow_version"""
+)
+
 VERSIONS = """
 SELECT journey, version, count(*) AS journeys, min(ts) AS first_started, max(ts) AS last_started
 FROM events WHERE type = 'journey.started'
@@ -305,6 +372,8 @@ QUESTIONS = {
     "breaches": BREACHES,
     "experiment_arms": EXPERIMENT_ARMS,
     "experiment_steps": EXPERIMENT_STEPS,
+    "model_versions": MODEL_VERSIONS,
+    "model_agreement": MODEL_AGREEMENT,
 }
 
 

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import structlog
 
-from wayline.insights import queries
+from wayline.insights import drift_log, queries
+from wayline.insights.drift_log import DriftCheck
 from wayline.insights.experiments import ExperimentsOf, no_experiments
 from wayline.insights.experiments.results import ExperimentResult, experiment_results
 from wayline.insights.filters import MAX_VERSIONS, Asked
 from wayline.insights.ingest import Feed, FeedUnavailable, Ingested
-from wayline.insights.queries import Row, Scope
+from wayline.insights.model_versions import ModelComparison, model_comparisons
+from wayline.insights.queries import MODEL_THRESHOLD, Row, Scope
 from wayline.insights.terms import terms_of
 from wayline.insights.warehouse import Warehouse, open_warehouse
 from wayline.journeys.loader import Journey
@@ -47,18 +49,24 @@ class VersionReport:
 @dataclass(frozen=True)
 class Report:
     """The journey type shown (None when nothing was taken in yet), the versions there are
-    for each type, the chosen versions' answers, oldest version first, and the type's
-    experiments found in the events (every version together)."""
+    for each type, the chosen versions' answers, oldest version first, the type's
+    experiments and models found in the events (every version together), and the latest drift
+    check of each model version (every journey type: a check reads the model's last scored
+    journeys, whatever their type)."""
 
     journey: str | None
     versions: dict[str, list[Row]]
     shown: list[VersionReport]
     experiments: list[ExperimentResult] = field(default_factory=list)
+    models: list[ModelComparison] = field(default_factory=list)
+    drift: list[DriftCheck] = field(default_factory=list)
 
 
 class Insights:
     """`experiments_of` names a journey type's declared experiments (their metric, arms and
-    minimum sample); an experiment found in the events but not named is read on completion."""
+    minimum sample); an experiment found in the events but not named is read on completion.
+    `model_threshold` is the score the Models section counts journeys over (and where a live
+    and a shadow version agree or not)."""
 
     def __init__(
         self,
@@ -68,6 +76,7 @@ class Insights:
         default_abandon_after: timedelta,
         now: Callable[[], datetime],
         experiments_of: ExperimentsOf = no_experiments,
+        model_threshold: float = MODEL_THRESHOLD,
     ):
         self.path = path
         self.feed = feed
@@ -75,6 +84,7 @@ class Insights:
         self.default_abandon_after = default_abandon_after
         self.now = now
         self.experiments_of = experiments_of
+        self.model_threshold = model_threshold
 
     def refresh(self, progress: Callable[[int], None] | None = None) -> Ingested:
         """Take in the events written since the last run."""
@@ -97,6 +107,7 @@ class Insights:
             since=asked.since,
             until=asked.until,
             terms=terms_of(self.journeys()),
+            model_threshold=self.model_threshold,
         )
 
     def report(self, asked: Asked, refresh: bool = False) -> Report:
@@ -109,8 +120,9 @@ class Insights:
             for row in queries.versions(warehouse):
                 by_type.setdefault(row.journey, []).append(row)
             journey = asked.journey or next(iter(by_type), None)
+            drift = drift_log.latest(warehouse)
             if journey is None:
-                return Report(None, by_type, [])
+                return Report(None, by_type, [], drift=drift)
             known = [row.version for row in by_type.get(journey, [])]
             chosen = [v for v in asked.versions if v in known] or known[-MAX_VERSIONS:]
             scope = self.scope(asked, journey)
@@ -119,7 +131,22 @@ class Insights:
         experiments = experiment_results(
             self.experiments_of(journey), answers["experiment_arms"], answers["experiment_steps"]
         )
-        return Report(journey, by_type, [_version(v, answers) for v in chosen], experiments)
+        models = model_comparisons(
+            answers["model_versions"], answers["model_agreement"], self.model_threshold
+        )
+        return Report(
+            journey,
+            by_type,
+            [_version(v, answers) for v in chosen],
+            experiments,
+            models,
+            drift,
+        )
+
+    def record_drift(self, checks: list[DriftCheck]) -> None:
+        """Keep a drift check's findings for the page (`wayline insights ingest` runs it)."""
+        with open_warehouse(self.path) as warehouse:
+            drift_log.record(warehouse, checks)
 
     def export(self, directory: Path, asked: Asked) -> list[Path]:
         """One Parquet file per question, every journey type and version, in `directory`."""

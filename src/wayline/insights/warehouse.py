@@ -5,10 +5,14 @@ Two tables and a cursor:
 - `events`: one row per event, with the parts the questions read pulled out of its body
   (step, the step it pointed to next, the check or effect it names, a status, an outcome and
   its reasons); an `experiment.assigned` event keeps its experiment as `name`, its arm as
-  `status` and its variant as `outcome`;
+  `status` and its variant as `outcome`; a `model.scored` event keeps its model as `name`, the
+  version acted on as `status`, a shadow version as `outcome` and the two scores in `score`
+  and `shadow_score` (columns added to a file made before them when it is opened);
 - `field_errors`: one row per field error of a refused submission (field name and message
   template; never what was typed);
-- `cursors`: per source, the highest event id taken in.
+- `cursors`: per source, the highest event id taken in;
+- `model_drift`: each drift check's PSI per model, version and feature (written by
+  insights/drift_log.py; names and numbers, never a feature's value).
 
 Adding is idempotent: a record whose id is already held (or came earlier in the same batch)
 is skipped, so a source may hand the same events again (a re-read overlap, a bus
@@ -60,6 +64,18 @@ CREATE TABLE IF NOT EXISTS cursors (
     source VARCHAR PRIMARY KEY,
     last_event_id BIGINT NOT NULL
 );
+ALTER TABLE events ADD COLUMN IF NOT EXISTS score DOUBLE;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS shadow_score DOUBLE;
+CREATE TABLE IF NOT EXISTS model_drift (
+    checked_at TIMESTAMP NOT NULL,
+    model VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    scored_rows INTEGER NOT NULL,
+    threshold DOUBLE NOT NULL,
+    feature VARCHAR NOT NULL,
+    psi DOUBLE NOT NULL,
+    status VARCHAR NOT NULL
+);
 """
 
 # Each table's columns and their DuckDB types, in order: the shape rows are read in with.
@@ -76,6 +92,8 @@ _EVENT_COLUMNS = {
     "status": "VARCHAR",
     "outcome": "VARCHAR",
     "reasons": "VARCHAR[]",
+    "score": "DOUBLE",
+    "shadow_score": "DOUBLE",
 }
 _ERROR_COLUMNS = {
     "event_id": "BIGINT",
@@ -90,6 +108,7 @@ _ERROR_COLUMNS = {
 
 
 EXPERIMENT_ASSIGNED = "experiment.assigned"  # a journey put in an arm of an experiment
+MODEL_SCORED = "model.scored"  # a decision's model (and its shadow version) scored a journey
 
 
 class Busy(Exception):
@@ -188,6 +207,7 @@ def _flatten(records: Sequence[EventRecord]) -> tuple[list[Row], list[Row]]:
                 "next_step": _text(data.get("next")),
                 **_named(record.type, data),
                 "reasons": [str(r) for r in data.get("reasons") or ()] or None,
+                **_scores(record.type, data),
             }
         )
         if record.type != "answers.refused":
@@ -217,11 +237,32 @@ def _named(type_: str, data: dict[str, Any]) -> Row:
             "status": _text(data.get("arm")),
             "outcome": _text(data.get("variant")),
         }
+    if type_ == MODEL_SCORED:
+        return {
+            "name": _text(data.get("model")),
+            "status": _text(data.get("version")),
+            "outcome": _text(data.get("shadow_version")),
+        }
     return {
         "name": _text(data.get("check") or data.get("effect") or data.get("kind")),
         "status": _text(data.get("status") or data.get("by")),
         "outcome": _text(data.get("outcome")),
     }
+
+
+def _scores(type_: str, data: dict[str, Any]) -> Row:
+    """The `score` and `shadow_score` columns: a model's scores (None for other events, and
+    for a model that could not score)."""
+    if type_ != MODEL_SCORED:
+        return {"score": None, "shadow_score": None}
+    return {"score": _number(data.get("score")), "shadow_score": _number(data.get("shadow_score"))}
+
+
+def _number(value: Any) -> float | None:
+    """A score as a float; None for anything that is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _first_of_each(records: Sequence[EventRecord]) -> list[EventRecord]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from wayline.insights.charts import Chart, bar_chart, duration, percent
+from wayline.insights.drift_log import DriftCheck
 from wayline.insights.experiments.questions import Metric
 from wayline.insights.experiments.results import ExperimentResult
 from wayline.insights.experiments.verdicts import (
@@ -18,6 +19,7 @@ from wayline.insights.experiments.verdicts import (
     value_text,
 )
 from wayline.insights.interval_charts import IntervalChart, interval_chart
+from wayline.insights.model_versions import ModelComparison, ShadowAgreement, VersionScores
 from wayline.insights.service import VersionReport
 
 
@@ -211,4 +213,133 @@ def _scale(metric: Metric, arms: tuple[ArmResult, ...]) -> tuple[float, float]:
     return (lowest, highest) if highest > lowest else (max(0.0, lowest - 0.1), highest + 0.1)
 
 
-FILTERS = {"percent": percent, "duration": duration, "experiment_view": experiment_view}
+@dataclass(frozen=True)
+class ScoreRow:
+    """A model version as its table row shows it."""
+
+    version: str  # e.g. "2 (in shadow)"
+    journeys: int
+    scored: int
+    mean: str
+    over: int
+    share_over: str
+
+
+@dataclass(frozen=True)
+class ShadowRow:
+    """A shadow run as its table row shows it."""
+
+    pair: str  # e.g. "1 and 2"
+    paired: int
+    agreement: str
+    shadow_only: int
+    live_only: int
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """A model as the page shows it: a chart of each version's share over the threshold, the
+    versions' and shadow runs' tables, and what switching a shadow on would change."""
+
+    comparison: ModelComparison
+    chart: Chart
+    versions: tuple[ScoreRow, ...]
+    shadows: tuple[ShadowRow, ...]
+
+    @property
+    def model(self) -> str:
+        return self.comparison.model
+
+    @property
+    def threshold(self) -> str:
+        return f"{self.comparison.threshold:g}"
+
+    @property
+    def sentences(self) -> list[str]:
+        return self.comparison.sentences
+
+
+def model_view(comparison: ModelComparison, index: int) -> ModelView:
+    """The view of one model; `index` keeps its chart's ids apart on the page."""
+    cut = f"{comparison.threshold:g}"
+    rows = tuple(_score_row(v) for v in comparison.versions)
+    description = " ".join(
+        f"Version {row.version}: {row.share_over} of {row.scored} scored over {cut}, "
+        f"mean score {row.mean}."
+        for row in rows
+    )
+    chart = bar_chart(
+        f"model-{index}",
+        f"{comparison.model}: share of journeys scored over {cut}, by version",
+        description or "No journeys were scored in this range.",
+        [
+            (
+                f"version {row.version}",
+                [("chart-completed" if v.role == "live" else "chart-reached", v.share_over or 0)],
+                row.share_over,
+            )
+            for v, row in zip(comparison.versions, rows, strict=True)
+        ],
+        scale=1.0,
+    )
+    return ModelView(comparison, chart, rows, tuple(_shadow_row(s) for s in comparison.shadows))
+
+
+def _score_row(scores: VersionScores) -> ScoreRow:
+    role = "acted on" if scores.role == "live" else "in shadow"
+    return ScoreRow(
+        version=f"{scores.version} ({role})",
+        journeys=scores.journeys,
+        scored=scores.scored,
+        mean="none" if scores.mean_score is None else f"{scores.mean_score:.2f}",
+        over=scores.over,
+        share_over=_share(scores.share_over),
+    )
+
+
+def _shadow_row(shadow: ShadowAgreement) -> ShadowRow:
+    return ShadowRow(
+        pair=f"{shadow.version} and {shadow.shadow_version}",
+        paired=shadow.paired,
+        agreement=_share(shadow.agreement),
+        shadow_only=shadow.shadow_only,
+        live_only=shadow.live_only,
+    )
+
+
+def _share(share: float | None) -> str:
+    return "none" if share is None else f"{100 * share:.1f}%"
+
+
+@dataclass(frozen=True)
+class DriftView:
+    """A model version's latest drift check as the page shows it: a sentence and each
+    feature's PSI."""
+
+    check: DriftCheck
+
+    @property
+    def title(self) -> str:
+        return f"{self.check.model} version {self.check.version}"
+
+    @property
+    def sentence(self) -> str:
+        check = self.check
+        when = check.checked_at.strftime("%Y-%m-%d %H:%M UTC")
+        head = f"Checked {when} against the last {check.rows} journeys it scored: "
+        if not check.drifted:
+            return head + f"no feature's PSI is above {check.threshold:g}."
+        named = ", ".join(f"{f.feature} (PSI {f.psi:.2f})" for f in check.drifted)
+        return head + (
+            f"drift above {check.threshold:g} in {named}. The cases scored now differ from the "
+            "training data: check the features' inputs, and consider training a new version."
+        )
+
+
+FILTERS = {
+    "percent": percent,
+    "duration": duration,
+    "experiment_view": experiment_view,
+    "model_view": model_view,
+    "drift_view": DriftView,
+}
