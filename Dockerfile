@@ -26,7 +26,8 @@ ENV PATH=/opt/wayline/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     WAYLINE_HOME=/var/lib/wayline \
     WAYLINE_JOURNEYS_DIR=/app/journeys \
-    WAYLINE_PARTNERS_DIR=/app/partners
+    WAYLINE_PARTNERS_DIR=/app/partners \
+    WAYLINE_MODELS_DIR=/app/models
 RUN groupadd --system --gid 10001 wayline \
     && useradd --system --uid 10001 --gid wayline --no-create-home --shell /usr/sbin/nologin wayline \
     && mkdir -p /var/lib/wayline \
@@ -37,6 +38,8 @@ WORKDIR /app
 # connectors.yaml with the organisation's own: docs/deploy.md).
 COPY journeys ./journeys
 COPY partners ./partners
+# The decisions' models (skops files, loaded with an explicit list of trusted types).
+COPY models ./models
 COPY connectors.yaml ./connectors.yaml
 # Fargate starts a task's volumes with the image's contents and ownership at these paths: the
 # task runs with a read-only root filesystem and writes only here (deploy/aws).

@@ -119,6 +119,7 @@ class Components:
             self.clock,
             effect_kinds=effects.KINDS,
             roles={role.value for role in STAFF_ROLES},
+            models=lambda: model_facts(self.settings.resolved_models_dir()),
         )
 
     @property

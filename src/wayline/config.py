@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGED_JOURNEYS = Path(__file__).resolve().parents[2] / "journeys"
 PACKAGED_PARTNERS = PACKAGED_JOURNEYS.parent / "partners"
+PACKAGED_MODELS = PACKAGED_JOURNEYS.parent / "models"
 # The test provider's names for its two levels (identity/assurance.py keeps the same default).
 DEFAULT_ACR_LEVELS = {"urn:wayline:loa:1": 1, "urn:wayline:loa:2": 2}
 
@@ -44,7 +45,7 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(
         None,
         description="Models decisions may score (models/<name>/<version>); none: the folder "
-        "beside the journeys.",
+        "beside the packaged journeys.",
     )
     demo: bool = Field(False, description="Demo mode: demo sign-in and the demo dataset.")
     reload_journeys: bool = Field(
@@ -117,7 +118,7 @@ class Settings(BaseSettings):
         return self.partners_dir or PACKAGED_PARTNERS
 
     def resolved_models_dir(self) -> Path:
-        return self.models_dir or self.journeys_dir.parent / "models"
+        return self.models_dir or PACKAGED_MODELS
 
     connectors: Path | None = Field(
         None,
@@ -309,6 +310,18 @@ class Settings(BaseSettings):
         "wayline-insights",
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="The durable JetStream consumer insights read the bus with.",
+    )
+    drift_last_n: int = Field(
+        500,
+        ge=1,
+        description="The drift check compares training with this many most recent scored "
+        "journeys (docs/models.md).",
+    )
+    drift_threshold: float = Field(
+        0.2,
+        gt=0,
+        description="A feature whose PSI against training is above this has drifted: the "
+        "insight ingest warns.",
     )
 
     @field_validator("oidc_acr_levels")

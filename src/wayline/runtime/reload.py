@@ -12,13 +12,14 @@ for the operating system's notice of a change under the folder, then loads the f
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 import structlog
 import watchfiles
 
 from wayline.journeys.loader import check_directory
+from wayline.journeys.model_checks import ModelFacts
 from wayline.runtime.catalog import Catalog
 from wayline.runtime.clock import Clock
 from wayline.store import Store, definitions
@@ -37,8 +38,10 @@ class DefinitionReloader:
         clock: Clock,
         effect_kinds: Collection[str] | None = None,
         roles: Collection[str] | None = None,
+        models: Callable[[], Mapping[str, ModelFacts]] | None = None,
     ):
         self.directory = Path(directory)
+        self.models = models  # read again at each reload: a model may be trained meanwhile
         self.catalog = catalog
         self.store = store
         self.clock = clock
@@ -50,7 +53,10 @@ class DefinitionReloader:
         the names of the journeys given a new version. A journey whose file has an error is
         not in what the folder loads, so it keeps its version (as does one whose file was
         removed: journeys are not withdrawn by deleting a file)."""
-        journeys, errors = check_directory(self.directory, self.effect_kinds, self.roles)
+        models = self.models() if self.models is not None else None
+        journeys, errors = check_directory(
+            self.directory, self.effect_kinds, self.roles, models=models
+        )
         for error in errors:
             log.error("definitions.invalid", error=str(error), file=error.file, line=error.line)
         changed = [
