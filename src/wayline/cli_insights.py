@@ -3,6 +3,9 @@
 `ingest` copies the events written since its last run into the insights DuckDB file
 (WAYLINE_INSIGHTS_PATH, by default insights.duckdb in WAYLINE_HOME), from the events table
 or, with WAYLINE_INSIGHTS_SOURCE=bus, from the JetStream stream the relay publishes to.
+After taking events in, `ingest` checks the models in use for drift (the population stability
+index of each feature between training and the last WAYLINE_DRIFT_LAST_N scored journeys) and
+prints the features above WAYLINE_DRIFT_THRESHOLD, or "no drift"; the page shows the check.
 `export --parquet DIR` writes each question's answer (funnel, step times, field errors, ...)
 for every journey type and version as one Parquet file. Neither needs partners: only the
 database (or the bus) and the journey definitions (for each type's abandonment window and
@@ -24,7 +27,9 @@ from wayline.config import Settings
 
 if TYPE_CHECKING:
     from wayline.bootstrap import Components
+    from wayline.insights.drift_log import DriftCheck
     from wayline.insights.service import Insights
+    from wayline.runtime.model_drift import ModelDrift
 
 app = typer.Typer(help="Insights: where customers struggle, from the event log.")
 console = Console(soft_wrap=True)
@@ -60,9 +65,14 @@ def _busy(path: Path) -> typer.Exit:
 
 
 @app.command()
-def ingest() -> None:
+def ingest(
+    fail_on_drift: Annotated[
+        bool, typer.Option("--fail-on-drift", help="Exit 1 when a model's feature drifted.")
+    ] = False,
+) -> None:
     """Take in the events written since the last run (idempotent: again adds nothing), from
-    the database or, with WAYLINE_INSIGHTS_SOURCE=bus, from JetStream."""
+    the database or, with WAYLINE_INSIGHTS_SOURCE=bus, from JetStream; then check the models
+    in use for drift."""
     from wayline.insights.ingest import FeedUnavailable
     from wayline.insights.warehouse import Busy
 
@@ -79,6 +89,61 @@ def ingest() -> None:
                 errors.print(f"[bold red]{error}[/]: nothing was taken in; try again")
                 raise typer.Exit(3) from None
         console.print(f"{done.added} new events; up to event {done.cursor} in {insights.path}")
+        checked = _check_drift()
+        try:
+            insights.record_drift([_as_check(drift) for drift in checked])
+        except Busy:
+            raise _busy(insights.path) from None
+    if fail_on_drift and any(drift.report.drifted for drift in checked):
+        raise typer.Exit(1)
+
+
+def _check_drift() -> list[ModelDrift]:
+    """Each model version in use checked for drift, each printed: the features above the
+    threshold, or no drift."""
+    from wayline.bootstrap import build_lifecycle
+    from wayline.runtime.model_drift import check_models
+
+    settings = Settings()
+    store = build_lifecycle(settings).store
+    try:
+        checked = check_models(
+            store, settings.resolved_models_dir(), settings.drift_last_n, settings.drift_threshold
+        )
+    finally:
+        store.dispose()
+    if not checked:
+        console.print("Drift: no scored journeys to check")
+    for drift in checked:
+        console.print(_drift_line(drift), markup=False, highlight=False)
+    return checked
+
+
+def _drift_line(drift: ModelDrift) -> str:
+    """One model version's drift in words: names and PSIs, never a value."""
+    report = drift.report
+    head = f"Drift of {drift.model} version {drift.version} over {report.rows} journeys: "
+    if not report.drifted:
+        return head + f"no drift (every feature's PSI at most {report.threshold:g})"
+    named = ", ".join(f"{f.feature} (PSI {f.psi:.2f})" for f in report.drifted)
+    return head + f"WARNING above {report.threshold:g}: {named}"
+
+
+def _as_check(drift: ModelDrift) -> DriftCheck:
+    """A drift report as the insight pages keep it."""
+    from datetime import UTC, datetime
+
+    from wayline.insights.drift_log import DriftCheck, FeatureFinding
+
+    report = drift.report
+    return DriftCheck(
+        model=drift.model,
+        version=drift.version,
+        checked_at=datetime.now(UTC),
+        rows=report.rows,
+        threshold=report.threshold,
+        features=tuple(FeatureFinding(f.feature, f.psi, f.status.value) for f in report.features),
+    )
 
 
 @app.command()
