@@ -109,7 +109,7 @@ def audited(harper: TestClient, case_id: str) -> list[dict[str, Any]]:
 
 
 def test_the_demo_starts_with_a_fraud_referral_and_a_proposal_once(demo):
-    alex_claim, jordan_claim = demo_cases.seed(demo)
+    alex_claim, jordan_claim, scored_claim = demo_cases.seed(demo)
     assert case_of(demo, jordan_claim)["queue"] == "fraud"
     assert case_of(demo, jordan_claim)["assignee"] is None
     proposal = case_of(demo, alex_claim)
@@ -125,11 +125,24 @@ def test_alex_can_still_make_a_fresh_claim_after_the_demo_s_cases(demo, people):
     alex = people(customer="alex")
     started = alex.post("/api/v1/journeys", json={"type": "motor-claim"})
     assert started.status_code == 201, started.text
-    assert len(alex.get("/api/v1/journeys").json()) == 2
+    assert len(alex.get("/api/v1/journeys").json()) == 3  # the demo's two, and this one
+
+
+def test_the_demo_has_a_claim_the_model_referred_with_its_score_on_the_workbench(demo, people):
+    *_, scored_claim = demo_cases.seed(demo)
+    case = case_of(demo, scored_claim)
+    assert (case["queue"], case["assignee"]) == ("claims", None)
+    page = people(staff="casey").get(f"/workbench/cases/{case['id']}").text
+    scores = page[page.index('id="model-scores"') :]
+    assert "claim-triage version 1" in scores[: scores.index("</table>")]
+    assert "estimate amount much higher than similar claims (+" in scores
+    alex_view = people(customer="alex").get(f"/api/v1/journeys/{scored_claim}").json()
+    assert alex_view["outcome"]["reasons"] == ["We need to look at your claim more closely"]
+    assert "triage" not in str(alex_view).lower()
 
 
 def test_the_workbench_done_when_scenario(demo, people, sandbox):
-    alex_claim, jordan_claim = demo_cases.seed(demo)
+    alex_claim, jordan_claim, _ = demo_cases.seed(demo)
     drain(demo)  # the messages the demo's claims queued
     riley, jordan = people(staff="riley"), people(customer="jordan")
 

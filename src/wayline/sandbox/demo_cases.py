@@ -4,7 +4,10 @@
   Casey, which over the four-eyes limit is a proposal: it waits for Morgan's approval;
 - Jordan's claim, referred for the fraud bureau's marker: it is in the fraud queue for Riley.
   One of its photos is also in Alex's claim, so (where the worker assesses photos) Riley sees
-  the reuse match beside Alex's photo.
+  the reuse match beside Alex's photo;
+- Alex's windscreen claim with a £2,500 estimate: under the £3,000 rule, but the
+  claim-triage model scores it over 0.8, so it is referred, and its case shows the score and
+  the reasons that moved it (docs/models.md).
 
 Everything goes through the real commands, as a customer and the system would: start, each
 step, the uploads through the document checks, send, the checks (the worker, when partners
@@ -28,7 +31,7 @@ from wayline.identity.principal import Kind, Principal
 from wayline.identity.roles import Role
 from wayline.ids import new_id
 from wayline.journeys import follow_up
-from wayline.journeys.engine import DataNeed, JourneyState
+from wayline.journeys.engine import DataNeed, JourneyState, Transition
 from wayline.journeys.loader import Journey
 from wayline.observability.logging import get_logger
 from wayline.runtime import photos
@@ -39,6 +42,7 @@ log = get_logger("wayline.demo")
 JOURNEY = "motor-claim"
 POLICIES = {"alex": "MTR-100001", "jordan": "MTR-100004"}
 PROPOSED_ESTIMATE = "6000"
+MODEL_REFERRED_ESTIMATE = "2500"  # about seven times a typical windscreen's
 WORKER_ROUNDS = 50
 
 
@@ -113,8 +117,9 @@ def seed(components: Components) -> list[str]:
     shared = photo(seed=7)
     alex = proposed_payout(components, shared)
     jordan = fraud_referral(components, shared)
-    log.info("demo.cases_seeded", journeys=2)
-    return [alex, jordan]
+    scored = model_referral(components)
+    log.info("demo.cases_seeded", journeys=3)
+    return [alex, jordan, scored]
 
 
 def proposed_payout(components: Components, shared_photo: bytes) -> str:
@@ -140,6 +145,28 @@ def proposed_payout(components: Components, shared_photo: bytes) -> str:
     casey = _staff("casey", Role.HANDLER)
     components.cases.claim(casey, case_id)
     components.cases.decide(casey, case_id, "approve", "verified")
+    return claim.journey_id
+
+
+def model_referral(components: Components) -> str:
+    """Alex's windscreen claim that only the claim-triage model refers; in the claims queue."""
+    claim = Seeding(components, "alex")
+    _incident(claim, "glass")
+    claim.step(
+        "photos", {"damage_photos": [claim.upload("damage_photos", photo(seed=11), "glass.jpg")]}
+    )
+    estimate = claim.upload("estimate_document", photo(seed=12), "glass-quote.jpg")
+    claim.step(
+        "settlement",
+        {
+            "settlement": "cash",
+            "estimate_amount": MODEL_REFERRED_ESTIMATE,
+            "estimate_document": [estimate],
+        },
+    )
+    claim.step("payment-details", {"payout_account": claim.field("payout_account")["value"]})
+    claim.send()
+    _referred(components, claim.journey_id)
     return claim.journey_id
 
 
@@ -202,7 +229,13 @@ def _check(components: Components, journey_id: str) -> None:
         wanted = follow_up.check_needs(journey, state, "submitted", {}, now, refetch_failed=True)
         return [need for need in wanted if need.source != photos.SOURCE]
 
-    components.system.apply(journey_id, follow_up.complete_checks, needs)
+    def decide(journey: Journey, state: JourneyState, now: datetime) -> Transition:
+        scorer = components.scorer
+        return follow_up.complete_checks(
+            journey, state, now, scorer.scored if scorer is not None else None
+        )
+
+    components.system.apply(journey_id, decide, needs)
 
 
 def _staff(subject: str, role: Role) -> Principal:
