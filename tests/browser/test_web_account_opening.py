@@ -351,3 +351,114 @@ def test_an_applicant_opens_an_account_without_javascript(
     page.goto(page.url.replace("/confirmation", "/status"))
     check()
     expect(page.locator(".panel-title")).to_contain_text("Your account is open")
+
+
+# --- personalisation: the premier account recommended to high-value investors ----------------
+
+SIGN_IN = 'form[action="/sign-in"] button[type="submit"]'
+RECOMMENDED = "Recommended for you"
+
+
+def sign_in_as(keys: Keyboard, customer: str) -> None:
+    keys.go("/sign-in")
+    keys.choose("customer", customer)
+    keys.follow(SIGN_IN)
+
+
+def start_application(keys: Keyboard, preview_segment: str | None = None) -> None:
+    """The start page (its demo-only preview switch checked by axe with it), then Start."""
+    keys.go("/start/account-opening")
+    expect(keys.page.locator("legend", has_text="Preview (demo only)")).to_be_visible()
+    if preview_segment is not None:
+        keys.choose("preview_segment", preview_segment)
+    keys.follow("button.button-start")
+    assert "/steps/eligibility" in keys.page.url
+
+
+def to_choose_account(keys: Keyboard) -> None:
+    """By keyboard from the first step to choose-account: a home of forty months (no previous
+    address), identity in a branch (no photos)."""
+    page = keys.page
+    keys.choose("is_adult", "yes")
+    keys.choose("uk_resident", "yes")
+    keys.follow(SUBMIT)
+    assert "/steps/about-you" in page.url
+    keys.type_into("#first_name", unique_first_name())
+    keys.type_into("#last_name", "Walker")
+    keys.date("date_of_birth", date(1968, 5, 14))
+    keys.choose("nationality", "british")
+    keys.choose("known_by_other_name", "no")
+    keys.choose("tax_elsewhere", "no")
+    keys.follow(SUBMIT)
+    assert "/steps/contact" in page.url
+    keys.type_into("#email_address", f"premier-{uuid.uuid4().hex[:8]}@example.com")
+    keys.type_into("#mobile", "07700 900982")
+    keys.follow(SUBMIT)
+    assert "/steps/address" in page.url
+    keys.type_into("#address_line_1", "12 Harbour Road")
+    keys.type_into("#town", "Bristol")
+    keys.type_into("#home_postcode", "BS1 4RN")
+    keys.date("home_moved_in", months_ago(40))
+    keys.follow(SUBMIT)
+    assert "/steps/employment" in page.url
+    keys.choose("employment_status", "employed")
+    keys.choose("occupation_group", "soc2")
+    keys.type_into("#annual_income", "48000")
+    keys.choose("monthly_pay_in", "up_to_3000")
+    keys.tick('input[name="source_of_funds"][value="pay"]')
+    keys.follow(SUBMIT)
+    assert "/steps/identity" in page.url
+    keys.choose("document_type", "passport")
+    keys.choose("identity_route", "in_person")
+    keys.follow(SUBMIT)
+    assert "/steps/choose-account" in page.url, page.url
+
+
+def account_values(page: Any) -> list[str]:
+    radios = page.locator('input[name="account_type"]')
+    return [radios.nth(i).get_attribute("value") for i in range(radios.count())]
+
+
+def assert_recommended(page: Any) -> None:
+    assert account_values(page) == ["premier", "everyday", "student"]
+    inset = page.locator("main .inset-text", has_text=RECOMMENDED)
+    expect(inset).to_contain_text("we recommend the premier account")
+    premier = page.locator('input[name="account_type"][value="premier"]')
+    hint_id = premier.get_attribute("aria-describedby")
+    assert hint_id, "the premier account's hint describes its radio"
+    expect(page.locator(f"#{hint_id}")).to_contain_text(
+        "Recommended for you: you invest £50,000 or more with us."
+    )
+
+
+def assert_not_recommended(page: Any) -> None:
+    assert account_values(page) == ["everyday", "student", "premier"]
+    expect(page.locator("main .inset-text", has_text=RECOMMENDED)).to_have_count(0)
+    expect(page.locator("main .radios-hint")).to_have_count(0)
+    assert RECOMMENDED not in page.inner_text("main")
+
+
+def test_sam_is_recommended_the_premier_account_and_alex_is_not(
+    open_context: Callable[..., BrowserContext],
+) -> None:
+    """Core banking's profile says Sam invests £73,700 with us: signed in, his choose-account
+    page shows the premier account first, with why, under an inset saying so; Alex (£22,400)
+    sees the accounts as declared. By keyboard, axe on every page."""
+    keys = Keyboard(open_context().new_page())
+    sign_in_as(keys, "sam")
+    start_application(keys)
+    to_choose_account(keys)
+    assert_recommended(keys.page)
+    keys.choose("account_type", "premier")  # recommended, not decided: the income rule holds
+    keys.follow(SUBMIT)
+    expect(keys.page.locator(".error-summary")).to_contain_text(
+        "The premier account is for incomes of £75,000 or more"
+    )
+    assert_recommended(keys.page)  # the error state keeps the variant
+
+    keys = Keyboard(open_context().new_page())
+    sign_in_as(keys, "alex")
+    start_application(keys)
+    to_choose_account(keys)
+    assert_not_recommended(keys.page)
+    keys.assert_no_pointer()

@@ -89,3 +89,98 @@ def test_alex_pays_jane_by_keyboard_warned_for_what_it_is_for(
     keys.follow('form[action$="/check-answers"] button[type="submit"]')
     expect(page.locator(".panel-body strong")).to_contain_text("PAY-")
     keys.assert_no_pointer()
+
+
+NEW_TO_DIGITAL = "New to paying online?"
+
+
+def sign_in_as(keys: Keyboard, customer: str) -> None:
+    keys.go("/sign-in")
+    keys.choose("customer", customer)
+    keys.follow(SIGN_IN)
+
+
+def to_payee(keys: Keyboard, preview_segment: str | None = None) -> None:
+    """Start a payment (through the demo's preview switch when given) and choose Alex's
+    account: the payee step."""
+    keys.go("/start/payment")
+    expect(keys.page.locator("legend", has_text="Preview (demo only)")).to_be_visible()
+    if preview_segment is not None:
+        keys.choose("preview_segment", preview_segment)
+    keys.follow("button.button-start")
+    expect(keys.page.locator("h1")).to_have_text("Which account do you want to pay from?")
+    keys.choose("from_account", "acc-alex-9911")
+    keys.continue_()
+    expect(keys.page.locator("h1")).to_have_text("Who do you want to pay?")
+
+
+def test_alex_previewing_new_to_digital_is_told_how_payments_are_checked(
+    payment_context: BrowserContext,
+) -> None:
+    """Alex is not new to digital banking: his payee page is as declared. Through the demo's
+    preview switch, as a customer who first signed in lately, it says how we check payments
+    before he chooses who to pay. By keyboard, axe on every page."""
+    page = payment_context.new_page()
+    keys = Keyboard(page)
+    reassurance = page.locator("main .inset-text", has_text=NEW_TO_DIGITAL)
+    sign_in_as(keys, "alex")
+
+    to_payee(keys)
+    expect(reassurance).to_have_count(0)
+
+    to_payee(keys, "new_to_digital")
+    expect(reassurance).to_contain_text("we check the name on the account you are paying")
+    expect(reassurance).to_contain_text("We will never ask you to move money to keep it safe")
+    keys.continue_()  # nothing chosen: the error state keeps the variant, checked by axe
+    expect(page.locator(".error-summary")).to_contain_text("Select who you want to pay")
+    expect(reassurance).to_have_count(1)
+
+    to_payee(keys, "none")
+    expect(reassurance).to_have_count(0)
+    keys.assert_no_pointer()
+
+
+def test_the_warning_fits_what_the_payment_is_for(payment_context: BrowserContext) -> None:
+    """An investment: the strong warning, which must be confirmed (its error state checked by
+    axe). Paying friends or family: different words, no strong warning, nothing to confirm.
+    Nothing is sent: each payment stops at its check page."""
+    page = payment_context.new_page()
+    keys = Keyboard(page)
+    main = page.locator("main")
+    sign_in_as(keys, "alex")
+
+    def to_warning(purpose: str) -> None:
+        to_payee(keys)
+        keys.choose("payee_id", "payee-alex-jane")
+        keys.continue_()
+        expect(page.locator("h1")).to_have_text("How much do you want to pay?")
+        keys.type_into("#pay_amount", "600")
+        keys.choose("pay_when", "now")
+        keys.continue_()
+        expect(page.locator("h1")).to_have_text("What is this payment for?")
+        keys.choose("purpose", purpose)
+        keys.choose("told_what_to_say", "no")
+        keys.continue_()
+        expect(page.locator("h1")).to_have_text("Before you make this payment")
+
+    to_warning("investment")
+    strong = page.locator("main .warning-text")
+    expect(strong).to_have_count(1)
+    expect(strong).to_contain_text("Investment scams promise high returns, often in crypto")
+    expect(main).not_to_contain_text("Asked for money by a friend or relative")
+    keys.continue_()  # not confirmed: refused
+    expect(page.locator(".error-summary")).to_contain_text(
+        "Confirm you have read the warning, or cancel the payment"
+    )
+    keys.tick('input[name="warning_read"][value="read"]')
+    keys.continue_()
+    expect(page.locator("h1")).to_have_text("Check your payment")
+
+    to_warning("family_friends")
+    expect(main).to_contain_text("Asked for money by a friend or relative by message?")
+    expect(page.locator("main .warning-text")).to_have_count(0)
+    expect(main).not_to_contain_text("Investment scams")
+    expect(page.locator('input[name="warning_read"]')).to_have_count(0)
+    keys.continue_()
+    expect(page.locator("h1")).to_have_text("Check your payment")
+    keys.assert_no_pointer()

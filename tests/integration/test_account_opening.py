@@ -37,6 +37,7 @@ from wayline.runtime.clock import FixedClock
 from wayline.sandbox.server import Sandbox
 from wayline.sandbox.wiring import demo_options
 from wayline.store import answers as answer_rows
+from wayline.store import events as event_log
 from wayline.web.app import create_app
 
 JOURNEY = "account-opening"
@@ -608,3 +609,113 @@ def test_what_an_applicant_types_is_nowhere_in_clear_at_rest_or_in_the_logs(
     assert_nothing_at_rest(system, canaries, known=[sent["reference"]])
     assert_home_clean_and_private(system.settings.home, canaries)
     assert_logs_clean(capfd, canaries, known=[journey["id"]])
+
+
+# --- personalisation: the premier account recommended to high-value investors ----------------
+
+RECOMMENDED = "Recommended for you"
+
+
+def signed_in(browser: Callable[[], TestClient], name: str) -> Api:
+    return Api(browser()).sign_in(name)
+
+
+def to_choose_account(api: Api, journey: dict[str, Any]) -> dict[str, Any]:
+    """From the start to the choose-account step: a home of forty months (no previous
+    address), identity in a branch (no photos), an income under the premier account's."""
+    journey = api.step(journey, "eligibility", {"is_adult": True, "uk_resident": True})
+    journey = api.step(journey, "about-you", about(first_name=unique_name()))
+    contact = {"email_address": new_email(), "mobile": "07700 900982"}
+    journey = step_with_call(api, journey, "contact", contact)
+    home = {
+        "address_line_1": "12 Harbour Road",
+        "town": "Bristol",
+        "home_postcode": "BS1 4RN",
+        "home_moved_in": months_ago(40),
+    }
+    journey = api.step(journey, "address", home)
+    work = {
+        "employment_status": "employed",
+        "occupation_group": "soc2",
+        "annual_income": "48000",
+        "monthly_pay_in": "up_to_3000",
+        "source_of_funds": ["pay"],
+    }
+    journey = api.step(journey, "employment", work)
+    identity = {"document_type": "passport", "identity_route": "in_person"}
+    journey = step_with_call(api, journey, "identity", identity)
+    assert journey["current_step"]["name"] == "choose-account", journey["current_step"]
+    return journey
+
+
+def account_options(journey: dict[str, Any]) -> list[tuple[str, str | None]]:
+    field = next(f for f in journey["current_step"]["fields"] if f["name"] == "account_type")
+    return [(option["value"], option.get("hint")) for option in field["options"]]
+
+
+def block_titles(journey: dict[str, Any]) -> list[str | None]:
+    return [block.get("title") for block in journey["current_step"]["content"]]
+
+
+def segmented(system: Components, journey_id: str) -> list[dict[str, Any]]:
+    """The journey's journey.segmented events, from its event log (the customer's own view
+    of the journey leaves them out)."""
+    with system.store.read() as connection:
+        stored = event_log.of(connection, journey_id)
+    return [
+        {k: v for k, v in event["data"].items() if k != "next"}
+        for event in stored
+        if event["type"] == "journey.segmented"
+    ]
+
+
+def told(api: Api, journey_id: str) -> set[str]:
+    """The event types the customer's own view of the journey lists."""
+    return {event["type"] for event in api.journey(journey_id)["events"]}
+
+
+def test_sam_who_invests_over_50000_is_recommended_the_premier_account(browser, system):
+    """Core banking's profile says Sam invests £73,700 with us: signed in, his choose-account
+    step shows the premier account first, with why, and an inset saying so. Only the
+    segments' names are published."""
+    sam = signed_in(browser, "sam")
+    journey = to_choose_account(sam, sam.start(JOURNEY))
+    options = account_options(journey)
+    assert [value for value, _ in options] == ["premier", "everyday", "student"]
+    assert options[0][1] is not None and options[0][1].startswith(
+        "Recommended for you: you invest £50,000 or more with us."
+    )
+    assert [hint for _, hint in options[1:]] == [None, None]
+    [inset] = [b for b in journey["current_step"]["content"] if b.get("title") == RECOMMENDED]
+    assert inset["type"] == "inset"
+    assert "we recommend the premier account" in inset["text"]
+    assert "You can still choose any account" in inset["text"]
+    segments = ["high_value_investor", "existing_customer"]
+    assert segmented(system, journey["id"]) == [{"segments": segments}]
+    assert "journey.segmented" not in told(sam, journey["id"])  # never shown to him
+    # Recommended, not decided: the premier account's income rule still applies to him.
+    assert sam.refused(journey, "choose-account", {"account_type": "premier"}) == {
+        "account_type": "The premier account is for incomes of £75,000 or more"
+    }
+    journey = sam.step(journey, "choose-account", {"account_type": "everyday"})
+    assert journey["current_step"]["name"] == "overdraft"
+
+
+def test_a_visitor_and_alex_see_the_everyday_account_first_and_no_recommendation(browser, system):
+    """A visitor is in no segment; Alex invests £22,400, under the £50,000: the accounts in
+    the order the journey declares them, with no recommendation."""
+    visitor = Api(browser())
+    alex = signed_in(browser, "alex")
+    for api, journey, segments in (
+        (visitor, start(visitor.http), []),
+        (alex, alex.start(JOURNEY), ["existing_customer"]),
+    ):
+        journey = to_choose_account(api, journey)
+        assert account_options(journey) == [
+            ("everyday", None),
+            ("student", None),
+            ("premier", None),
+        ]
+        assert RECOMMENDED not in block_titles(journey)
+        assert RECOMMENDED not in str(journey["current_step"])
+        assert segmented(system, journey["id"]) == [{"segments": segments}]

@@ -10,6 +10,7 @@ Each test has its own simulators: payments change core banking's balances."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from wayline.runtime.clock import FixedClock
 from wayline.sandbox.server import Sandbox
 from wayline.sandbox.wiring import demo_options
 from wayline.store import cases as case_rows
+from wayline.store import events as event_log
 from wayline.web.app import create_app
 
 PARTNERS = frozenset({"core_banking", "payment_provider", "fraud_bureau", "notification_provider"})
@@ -558,3 +560,113 @@ def test_a_new_payee_amount_and_reference_are_nowhere_in_clear_at_rest_or_in_the
     assert_nothing_at_rest(system, canaries, known=[journey["reference"]])
     assert_home_clean_and_private(system.settings.home, canaries)
     assert_logs_clean(capfd, canaries, known=[journey["id"]])
+
+
+# --- personalisation and the warnings that fit the purpose -----------------------------------
+
+NEW_TO_DIGITAL = "New to paying online?"
+STRONG_INVESTMENT = "Investment scams promise high returns, often in crypto"
+FRIEND_ASKED = "Asked for money by a friend or relative by message?"
+
+
+def segmented(system: Components, journey_id: str) -> list[list[str]]:
+    """The segments of the journey's journey.segmented events, from its event log (the
+    customer's own view of the journey leaves them out)."""
+    with system.store.read() as connection:
+        stored = event_log.of(connection, journey_id)
+    return [e["data"]["segments"] for e in stored if e["type"] == "journey.segmented"]
+
+
+def started_on_the_page(api: Api, preview_segment: str) -> str:
+    """Start a payment through the start page's form, as the demo's preview switch sends it;
+    returns the journey's id (the page went on to the first step)."""
+    page = api.http.get("/start/payment")
+    assert page.status_code == 200
+    assert 'name="preview_segment"' in page.text and 'value="new_to_digital"' in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text
+    form = {"csrf_token": token.group(1), "preview_segment": preview_segment}
+    response = api.http.post("/start/payment", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    found = re.search(r"/journeys/([0-9a-z]+)/steps/from$", response.headers["location"])
+    assert found, response.headers["location"]
+    return found.group(1)
+
+
+def test_alex_previewing_new_to_digital_is_told_how_payments_are_checked(system, customer):
+    """Alex first signed in years ago: his payee step is as declared. Through the demo's
+    preview switch on the start page, as a customer new to digital banking, the step adds how
+    we check payments, in the API and on the page; "none" previews no segment."""
+    alex = customer("alex")
+    journeys = {
+        "data": alex.start("payment")["id"],
+        "new_to_digital": started_on_the_page(alex, "new_to_digital"),
+        "none": started_on_the_page(alex, "none"),
+    }
+    assert segmented(system, journeys["data"]) == [["banks_with_us"]]
+    assert segmented(system, journeys["new_to_digital"]) == [["new_to_digital"]]
+    assert segmented(system, journeys["none"]) == [[]]
+    for preview, journey_id in journeys.items():
+        journey = step(alex, alex.journey(journey_id), "from", {"from_account": "acc-alex-9911"})
+        assert journey["current_step"]["name"] == "payee"
+        blocks = journey["current_step"]["content"]
+        page = alex.http.get(f"/journeys/{journey_id}/steps/payee")
+        assert page.status_code == 200
+        if preview == "new_to_digital":
+            [inset] = [b for b in blocks if b.get("title") == NEW_TO_DIGITAL]
+            assert inset["type"] == "inset"
+            assert "we check the name on the account you are paying" in inset["text"]
+            assert NEW_TO_DIGITAL in page.text
+            assert "We will never ask you to move money to keep it safe" in page.text
+        else:
+            assert NEW_TO_DIGITAL not in texts(blocks)
+            assert NEW_TO_DIGITAL not in page.text
+
+
+def test_sam_new_to_digital_has_no_account_to_pay_from(system, customer):
+    """Sam first signed in 21 days ago, so his payment is in the new_to_digital segment, but
+    he has no current account with us: the first step says so and goes no further."""
+    sam = customer("sam")
+    journey = sam.start("payment")
+    assert segmented(system, journey["id"]) == [["new_to_digital"]]
+    assert journey["current_step"]["name"] == "from"
+    assert NEW_TO_DIGITAL not in texts(journey["current_step"]["content"])
+    assert refused(sam, journey, "from", {"from_account": "acc-alex-9911"}) == [
+        "You need a current account with us to make payments"
+    ]
+
+
+def test_the_warning_fits_the_purpose_an_investment_s_is_strong_and_confirmed(customer):
+    """An investment: the strong (regulated) warning, which must be confirmed before going
+    on. Paying friends or family: different words, no strong warning, nothing to confirm."""
+    alex = customer("alex")
+    journey = to_amount(alex, "alex")
+    journey = step(alex, journey, "amount", {"pay_amount": "600", "pay_when": "now"})
+    journey = step(alex, journey, "purpose", {"purpose": "investment", "told_what_to_say": False})
+    assert journey["current_step"]["name"] == "warning"
+    blocks = journey["current_step"]["content"]
+    [strong] = [b for b in blocks if b["type"] == "warning"]
+    assert STRONG_INVESTMENT in strong["text"]
+    assert "FCA register and the FCA Warning List" in strong["text"]
+    assert FRIEND_ASKED not in texts(blocks)
+    applies = [f["name"] for f in journey["current_step"]["fields"] if f["applies"]]
+    assert applies == ["warning_read"]
+    assert refused(alex, journey, "warning", {}) == [
+        "Confirm you have read the warning, or cancel the payment"
+    ]
+    journey = step(alex, journey, "warning", {"warning_read": ["read"]})
+    assert journey["current_step"]["name"] == "check-answers"
+
+    journey = to_amount(alex, "alex")
+    journey = step(alex, journey, "amount", {"pay_amount": "600", "pay_when": "now"})
+    journey = step(
+        alex, journey, "purpose", {"purpose": "family_friends", "told_what_to_say": False}
+    )
+    assert journey["current_step"]["name"] == "warning"
+    blocks = journey["current_step"]["content"]
+    assert [b["type"] for b in blocks if b["type"] == "warning"] == []
+    assert FRIEND_ASKED in texts(blocks)
+    assert STRONG_INVESTMENT not in texts(blocks) and "safe account" not in texts(blocks)
+    assert [f["name"] for f in journey["current_step"]["fields"] if f["applies"]] == []
+    journey = step(alex, journey, "warning", {})
+    assert journey["current_step"]["name"] == "check-answers"
