@@ -1,14 +1,16 @@
 """The insights page in Chromium, signed in as the demo's analyst (Avery), over a small seeded
 history: reached from the staff home, checked with axe-core (zero violations) with its charts
 and their tables, compared across two versions, the history's experiment with its arms,
-intervals and verdict, and a bad date range shown as errors on the page. A customer and a
-handler are refused."""
+intervals and verdict, the models the claims were scored by (the version acted on and one in
+shadow, with their agreement and the latest drift check), and a bad date range shown as errors
+on the page. A customer and a handler are refused."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,26 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from wayline.bootstrap import build
 from wayline.config import Settings
+from wayline.insights.drift_log import DriftCheck, FeatureFinding
 from wayline.insights.experiments import ExperimentQuestion
+from wayline.journeys.engine import Event
 from wayline.sandbox.history import seed_history
 from wayline.sandbox.wiring import demo_options
+from wayline.store import events
 from wayline.web.app import create_app
+
+SCORED_AT = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+DRIFT_CHECK = DriftCheck(
+    "claim-triage",
+    1,
+    SCORED_AT,
+    10,
+    0.2,
+    (
+        FeatureFinding("estimate_vs_typical", 0.41, "drift"),
+        FeatureFinding("incident_type", 0.02, "stable"),
+    ),
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +54,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         rate_limits=False,
     )
     components = build(settings, migrate=True, **demo_options())
-    seed_history(settings, 10)
+    made = seed_history(settings, 10)
+    # Each claim scored by claim-triage version 1, with version 2 in shadow: the second and
+    # third are over 0.8 with one version only.
+    with components.store.write() as connection:
+        for i, journey_id in enumerate(made):
+            live, shadow = [(0.9, 0.95), (0.85, 0.4), (0.31, 0.82)][i] if i < 3 else (0.2, 0.1)
+            data = {"name": "claim_triage", "model": "claim-triage", "version": 1,
+                    "score": live, "shadow_version": 2, "shadow_score": shadow}  # fmt: skip
+            events.append(connection, journey_id, (Event("model.scored", SCORED_AT, data=data),))
     app = create_app(components)
+    app.state.insights.record_drift([DRIFT_CHECK])
     # Declared as the motor claim's definition declares it, so both arms always show.
     photo_guidance = ExperimentQuestion(
         "photo-guidance", "Photo guidance", "drop_off", "photos", ("control", "examples")
@@ -88,7 +115,8 @@ def test_avery_reads_the_insights_by_keyboard(signed_in_as) -> None:
     expect(page.locator("h1")).to_have_text("Insights")
     check_page(page)
     charts = page.locator('svg[role="img"]')
-    expect(charts).to_have_count(7)  # funnel, errors and times of two versions; an experiment
+    # Funnel, errors and times of two versions; an experiment; a model.
+    expect(charts).to_have_count(8)
     expect(charts.first.locator("title")).to_contain_text("Funnel of motor-claim version")
     funnel_table = page.locator(".insight-column").first.locator("table").first
     expect(funnel_table.locator("tbody th", has_text="policy")).to_be_visible()
@@ -123,6 +151,33 @@ def test_the_experiment_shows_each_arm_with_its_interval(signed_in_as) -> None:
     expect(section.locator(".experiment-verdict")).to_contain_text(
         "Too small to tell: each arm needs 100 journeys that reached photos before a verdict"
     )
+    check_page(page)
+
+
+def test_the_models_section_compares_live_and_shadow(signed_in_as) -> None:
+    page = signed_in_as(staff="avery")
+    page.goto("/insights")
+    section = page.locator("section#models")
+    expect(section.locator("h3")).to_have_text("Models")
+    expect(section.locator("h4").first).to_have_text("claim-triage")
+    chart = section.locator('svg[role="img"]')
+    expect(chart.locator("title")).to_have_text(
+        "claim-triage: share of journeys scored over 0.8, by version"
+    )
+    versions, shadows, drift = section.locator("table").all()
+    expect(versions.locator("tbody th")).to_have_text(["1 (acted on)", "2 (in shadow)"])
+    # Ten claims each: version 1 puts two over 0.8, version 2 two (one of them another).
+    expect(versions.locator("tbody tr").first.locator("td")).to_have_text(
+        ["10", "0.35", "2", "20.0%", "0"]
+    )
+    expect(shadows.locator("tbody tr").first.locator("td")).to_have_text(["10", "80.0%", "1", "1"])
+    expect(section.locator(".experiment-verdict").first).to_contain_text(
+        "Switching version 2 on in place of version 1 would have put 1 journey over 0.8 that "
+        "version 1 did not, and 1 journey under it that version 1 put over"
+    )
+    expect(section.locator("#drift-heading")).to_have_text("Drift")
+    expect(section).to_contain_text("drift above 0.2 in estimate_vs_typical (PSI 0.41)")
+    expect(drift.locator("tbody th")).to_have_text(["estimate_vs_typical", "incident_type"])
     check_page(page)
 
 
