@@ -462,3 +462,21 @@ def test_sam_is_recommended_the_premier_account_and_alex_is_not(
     to_choose_account(keys)
     assert_not_recommended(keys.page)
     keys.assert_no_pointer()
+
+
+def test_the_demo_previews_the_recommendation_for_a_visitor_and_alex(
+    open_context: Callable[..., BrowserContext],
+) -> None:
+    """The start page's preview switch (demo only), High-value investor: a visitor, and Alex
+    signed in, see the choose-account page as Sam would; without it, as their data says."""
+    keys = Keyboard(open_context().new_page())
+    start_application(keys, "high_value_investor")
+    to_choose_account(keys)
+    assert_recommended(keys.page)
+
+    keys = Keyboard(open_context().new_page())
+    sign_in_as(keys, "alex")
+    start_application(keys, "high_value_investor")
+    to_choose_account(keys)
+    assert_recommended(keys.page)
+    keys.assert_no_pointer()

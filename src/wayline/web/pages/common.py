@@ -56,3 +56,13 @@ def not_found(request: Request) -> Response:
         heading="Page not found",
         message="If you typed the web address, check it is correct.",
     )
+
+
+def preview_segments(request: Request, form: FormData) -> list[str] | None:
+    """The demo's preview switch: the journey started as a customer in the segment chosen
+    ("none": in no segment). Outside the demo the field is ignored: segments come from the
+    customer's data only."""
+    chosen = form.get("preview_segment")
+    if not request.app.state.settings.demo or not isinstance(chosen, str) or not chosen:
+        return None
+    return [] if chosen == "none" else [chosen]

@@ -40,6 +40,7 @@ from wayline.web.pages.common import (
     Customer,
     checked_form,
     not_found,
+    preview_segments,
     redirect,
     step_url,
 )
@@ -105,19 +106,9 @@ async def start(
 ) -> Response:
     form = await checked_form(request)
     changed = await run_in_threadpool(
-        do.start, customer, journey_type, None, _preview(request, form)
+        do.start, customer, journey_type, None, preview_segments(request, form)
     )
     return redirect(step_url(changed.journey_id, changed.position.current))
-
-
-def _preview(request: Request, form: Any) -> list[str] | None:
-    """The demo's preview switch: the journey started as a customer in the segment chosen
-    ("none": in no segment). Outside the demo the field is ignored: segments come from the
-    customer's data only."""
-    chosen = form.get("preview_segment")
-    if not request.app.state.settings.demo or not isinstance(chosen, str) or not chosen:
-        return None
-    return [] if chosen == "none" else [chosen]
 
 
 @router.get("/journeys/{journey_id}", dependencies=[allow(Permission.OWN_JOURNEYS)])

@@ -24,7 +24,13 @@ from wayline.identity.visitors import (
     normalised_email,
 )
 from wayline.web.access import CUSTOMER_SIGN_IN, PUBLIC, SignInNeeded, allow
-from wayline.web.pages.common import Customer, checked_form, redirect, step_url
+from wayline.web.pages.common import (
+    Customer,
+    checked_form,
+    preview_segments,
+    redirect,
+    step_url,
+)
 from wayline.web.pages.render import render
 from wayline.web.services import CommandsDep, QueriesDep
 from wayline.web.visitors import (
@@ -54,7 +60,7 @@ async def start_as_visitor(
 ) -> Response:
     """Start without signing in: a new visitor session when there is none. A journey that
     needs a sign-in sends the browser to sign in instead."""
-    await checked_form(request)
+    form = await checked_form(request)
     journey = read.journey_type(journey_type)
     if journey is None:
         raise NotFound(f"There is no journey type '{journey_type}'")
@@ -62,8 +68,9 @@ async def start_as_visitor(
         raise SignInNeeded(CUSTOMER_SIGN_IN)
     response = redirect("/")
     owner = await run_in_threadpool(owner_or_new_visitor, request, response)
+    preview = preview_segments(request, form)
     try:
-        changed = await run_in_threadpool(do.start, owner, journey_type)
+        changed = await run_in_threadpool(do.start, owner, journey_type, None, preview)
     except Forbidden:
         raise SignInNeeded(CUSTOMER_SIGN_IN) from None
     response.headers["location"] = step_url(changed.journey_id, changed.position.current)
