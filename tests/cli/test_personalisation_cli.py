@@ -52,37 +52,38 @@ def copied_journeys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_validate_refuses_a_segment_reading_what_the_journey_may_not_use(env, monkeypatch):
+FULL = "  may_use: [public, internal, personal, financial, sensitive]\n"
+
+
+def validated_with(env: Path, monkeypatch: pytest.MonkeyPatch, journey: str, old: str, new: str):
+    """`journeys validate` over a copy of the journeys with one definition's text changed."""
     folder = copied_journeys(env, monkeypatch)
-    path = folder / "investment-cashout.yaml"
+    path = folder / f"{journey}.yaml"
     text = path.read_text()
-    allowed = "  may_use: [public, internal, personal, financial, sensitive]\n"
-    assert allowed in text
-    path.write_text(text.replace(allowed, "  may_use: [public, internal, personal, financial]\n"))
-    result = runner.invoke(app, ["journeys", "validate"])
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return runner.invoke(app, ["journeys", "validate"])
+
+
+def test_validate_refuses_a_segment_reading_what_the_journey_may_not_use(env, monkeypatch):
+    narrower = "  may_use: [public, internal, personal, financial]\n"
+    result = validated_with(env, monkeypatch, "investment-cashout", FULL, narrower)
     assert result.exit_code == 1
     assert "segment 'possibly_vulnerable' reads core_banking_customer_profile" in result.output
     assert "which is sensitive" in result.output
 
 
 def test_validate_refuses_a_model_feature_the_journey_may_not_use(env, monkeypatch):
-    folder = copied_journeys(env, monkeypatch)
-    path = folder / "motor-claim.yaml"
-    text = path.read_text()
-    allowed = "  may_use: [public, internal, personal, financial, sensitive]\n"
-    assert allowed in text
-    path.write_text(text.replace(allowed, "  may_use: [public, internal, personal]\n"))
-    result = runner.invoke(app, ["journeys", "validate"])
+    narrower = "  may_use: [public, internal, personal]\n"
+    result = validated_with(env, monkeypatch, "motor-claim", FULL, narrower)
     assert result.exit_code == 1
     assert "claim-triage 1's feature 'estimate_vs_typical' is financial" in result.output
     assert "claim-triage 1's feature 'injuries' is sensitive" in result.output
 
 
 def test_validate_refuses_a_model_version_that_does_not_exist(env, monkeypatch):
-    folder = copied_journeys(env, monkeypatch)
-    path = folder / "motor-claim.yaml"
-    text = path.read_text()
-    path.write_text(text.replace("      version: 1\n", "      version: 7\n", 1))
-    result = runner.invoke(app, ["journeys", "validate"])
+    result = validated_with(
+        env, monkeypatch, "motor-claim", "      version: 1\n", "      version: 7\n"
+    )
     assert result.exit_code == 1
     assert "claim-triage has no version 7 (it has: 1)" in result.output
