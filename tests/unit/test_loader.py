@@ -224,8 +224,8 @@ def test_cel_expression_with_an_unknown_variable(tmp_path: Path):
     assert error.line == line_of(text, "when: customer.age")
     assert "unknown variable customer" in error.message
     assert (
-        "answers, checks, computed, data, decision, effects, item, items, journey, now, today, "
-        "value" in error.message
+        "answers, checks, computed, data, decision, effects, item, items, journey, now, scores, "
+        "today, value" in error.message
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -375,25 +375,29 @@ def _load_segments(
     """The shared segments, from the files in journeys/segments/."""
     segments: dict[str, SegmentSpec] = {}
     errors: list[DefinitionError] = []
-    if not directory.is_dir():
-        return segments, errors
-    for path in sorted(directory.glob("*.y*ml")):
-        loaded = _parse(path, root, SegmentsFile)
-        if isinstance(loaded, list):
-            errors.extend(loaded)
-            continue
-        file, parsed = loaded
+    for file, parsed in _files_in(directory, root, SegmentsFile, errors):
         for index, segment in enumerate(parsed.segments):
             if segment.name in segments:
-                errors.append(
-                    DefinitionError(
-                        file.display,
-                        file.line_of(("segments", index)),
-                        f"segment '{segment.name}' is declared twice",
-                    )
-                )
+                where = file.line_of(("segments", index))
+                message = f"segment '{segment.name}' is declared twice"
+                errors.append(DefinitionError(file.display, where, message))
             segments[segment.name] = segment
     return segments, errors
+
+
+def _files_in(
+    directory: Path, root: Path, model: type[ModelT], errors: list[DefinitionError]
+) -> Iterator[tuple[_YamlFile, ModelT]]:
+    """Each YAML file of a folder (none when it does not exist) read as `model`; the errors
+    of those that cannot be are added to `errors`."""
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.glob("*.y*ml")):
+        loaded = _parse(path, root, model)
+        if isinstance(loaded, list):
+            errors.extend(loaded)
+        else:
+            yield loaded
 
 
 def _load_fragments(
@@ -401,14 +405,7 @@ def _load_fragments(
 ) -> tuple[dict[str, list[StepSpec]], list[DefinitionError]]:
     fragments: dict[str, list[StepSpec]] = {}
     errors: list[DefinitionError] = []
-    if not directory.is_dir():
-        return fragments, errors
-    for path in sorted(directory.glob("*.y*ml")):
-        loaded = _parse(path, root, Fragment)
-        if isinstance(loaded, list):
-            errors.extend(loaded)
-            continue
-        file, parsed = loaded
+    for file, parsed in _files_in(directory, root, Fragment, errors):
         checker = _Checker(file)
         for index, step in enumerate(parsed.steps):
             checker.step(("steps", index), step)
