@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,7 +27,7 @@ from canary_kit import (
 )
 from fastapi.testclient import TestClient
 from journey_api import JOURNEYS_DIR, Api, field_of
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
@@ -567,3 +568,39 @@ def segmented(system: Components, journey_id: str) -> list[dict[str, Any]]:
         for event in stored
         if event["type"] == "journey.segmented"
     ]
+
+
+def aged(system: Components, journey_id: str, days: int) -> None:
+    """The journey as if nobody had touched it for `days` days (its row and its state)."""
+    when = datetime.now(UTC) - timedelta(days=days)
+    column = tables.journeys.c
+    with system.store.write() as connection:
+        state = connection.execute(select(column.state).where(column.id == journey_id)).scalar_one()
+        connection.execute(
+            update(tables.journeys)
+            .where(column.id == journey_id)
+            .values(updated_at=when, state={**state, "updated_at": when.isoformat()})
+        )
+
+
+def status_of(system: Components, journey_id: str, owner: str) -> str:
+    with system.store.read() as connection:
+        stored = journeys.load(connection, journey_id, owner)
+    assert stored is not None
+    return stored.state.status.value
+
+
+def test_more_time_for_sam_and_the_sweep_passes_over_what_is_not_due(system, customer):
+    """Sam's variant gives him 90 days, not 30: after 41 days his request stays while Alex's,
+    40 days old, expires, although Sam's fills the sweep's first page; at 91 days his expires
+    too."""
+    sam = customer("sam").start("investment-cashout")
+    alex = customer("alex").start("investment-cashout")
+    aged(system, sam["id"], 41)  # the oldest: first in the sweep's order
+    aged(system, alex["id"], 40)
+    assert system.system.abandon_stale(limit=1) >= 1
+    assert status_of(system, alex["id"], "alex") == "expired"
+    assert status_of(system, sam["id"], "sam") == "in_progress"
+    aged(system, sam["id"], 91)
+    assert system.system.abandon_stale(limit=1) >= 1
+    assert status_of(system, sam["id"], "sam") == "expired"

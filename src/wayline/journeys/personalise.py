@@ -180,6 +180,15 @@ def variant_names(journey: Journey) -> list[str]:
     return [v.name for v in spec.variants] if spec is not None else []
 
 
+def abandon_limits(journey: Journey) -> list[str]:
+    """The journey's abandon_after and each of its variants' (ISO 8601 durations)."""
+    spec = journey.definition.personalisation
+    variants = spec.variants if spec is not None else []
+    return [journey.definition.abandon_after] + [
+        v.abandon_after for v in variants if v.abandon_after is not None
+    ]
+
+
 def variant(journey: Journey, name: str) -> VariantSpec | None:
     spec = journey.definition.personalisation
     if spec is None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from wayline.journeys.engine import JourneyState
 from wayline.store import tables
@@ -92,22 +92,38 @@ def list_for(connection: Connection, customer_id: str) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class Stale:
+    id: str
+    owner: str
+    revision: int
+    updated_at: datetime
+
+
 def stale(
-    connection: Connection, journey: str, before: datetime, limit: int
-) -> list[tuple[str, str, int]]:
-    """Journeys of a type still in progress and untouched since `before`: (id, owner,
-    revision), oldest first."""
-    rows = connection.execute(
-        select(_journey.id, _journey.customer_id, _journey.revision)
-        .where(
-            _journey.journey == journey,
-            _journey.status == "in_progress",
-            _journey.updated_at < before,
+    connection: Connection,
+    journey: str,
+    before: datetime,
+    limit: int,
+    after: Stale | None = None,
+) -> list[Stale]:
+    """Journeys of a type still in progress and untouched since `before`, oldest first;
+    with `after`, only those after it in that order (the next page: a journey its own
+    definition or variant gives longer is passed over, not met again)."""
+    query = select(_journey.id, _journey.customer_id, _journey.revision, _journey.updated_at).where(
+        _journey.journey == journey,
+        _journey.status == "in_progress",
+        _journey.updated_at < before,
+    )
+    if after is not None:
+        query = query.where(
+            or_(
+                _journey.updated_at > after.updated_at,
+                and_(_journey.updated_at == after.updated_at, _journey.id > after.id),
+            )
         )
-        .order_by(_journey.updated_at)
-        .limit(limit)
-    ).all()
-    return [(row.id, row.customer_id, row.revision) for row in rows]
+    rows = connection.execute(query.order_by(_journey.updated_at, _journey.id).limit(limit)).all()
+    return [Stale(row.id, row.customer_id, row.revision, row.updated_at) for row in rows]
 
 
 def insert_journey(connection: Connection, state: JourneyState, current_step: str | None) -> int:

@@ -15,7 +15,7 @@ from datetime import datetime
 import structlog
 
 from wayline.errors import Conflict
-from wayline.journeys import engine
+from wayline.journeys import engine, personalise
 from wayline.journeys.engine import DataNeed, JourneyState, Refused, Transition
 from wayline.journeys.loader import Journey
 from wayline.runtime import partner_data
@@ -70,19 +70,29 @@ def apply(
     raise Conflict("The journey's data kept changing; try again")
 
 
-def abandon_stale(deps: Dependencies, limit: int = 100) -> int:
-    """Drafts left longer than their definition's abandon_after expire; how many."""
+def abandon_stale(deps: Dependencies, limit: int = 100, pages: int = 10) -> int:
+    """Drafts left longer than their definition's abandon_after (or their variant's) expire;
+    how many. Candidates are those untouched for the shortest limit any variant of the type
+    gives; each is judged by its own version and variants, and one given longer is passed
+    over (the next page starts after it), so such journeys never crowd out the rest. At most
+    `pages` pages of `limit` a type per sweep."""
     now = deps.clock.now()
     abandoned = 0
     for journey in deps.catalog.current.values():
-        cutoff = now - engine.parse_duration(journey.definition.abandon_after)
-        with deps.uow.reading() as connection:
-            stale = journey_rows.stale(connection, journey.name, cutoff, limit)
-        for journey_id, _owner, revision in stale:
-            try:
-                apply(deps, journey_id, engine.abandon, revision=revision)
-            except (Conflict, Refused):
-                continue  # touched meanwhile, or its own version allows longer
-            abandoned += 1
-            log.info("journey.expired", journey_id=journey_id, journey=journey.name)
+        # The shortest limit any variant gives: each candidate is judged by its own.
+        cutoff = now - min(map(engine.parse_duration, personalise.abandon_limits(journey)))
+        after = None
+        for _ in range(pages):
+            with deps.uow.reading() as connection:
+                stale = journey_rows.stale(connection, journey.name, cutoff, limit, after)
+            for row in stale:
+                try:
+                    apply(deps, row.id, engine.abandon, revision=row.revision)
+                except (Conflict, Refused):
+                    continue  # touched meanwhile, or its version or variant allows longer
+                abandoned += 1
+                log.info("journey.expired", journey_id=row.id, journey=journey.name)
+            if len(stale) < limit:
+                break
+            after = stale[-1]
     return abandoned
