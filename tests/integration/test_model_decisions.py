@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
 from cases_kit import case_of
+from fastapi.testclient import TestClient
 from journey_api import JOURNEYS_DIR, Api
 from sqlalchemy import select
 from test_partner_outcomes import NEUTRAL, claim, drain, sandbox  # noqa: F401 - a fixture
