@@ -19,7 +19,7 @@ from cases_kit import case_of
 from fastapi.testclient import TestClient
 from journey_api import JOURNEYS_DIR, Api
 from sqlalchemy import select
-from test_partner_outcomes import NEUTRAL, claim, drain, sandbox  # noqa: F401 - a fixture
+from test_partner_outcomes import NEUTRAL, claim, drain
 
 from wayline.bootstrap import Components, build
 from wayline.config import Settings
@@ -36,6 +36,13 @@ MODEL_REASON = "The claim-triage model scored this claim over 0.8, so a handler 
 SCORE_WORDS = re.compile(r"claim-triage|claim_triage|triage|model|score", re.IGNORECASE)
 
 
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    running = Sandbox().start()
+    yield running
+    running.stop()
+
+
 def connectors(sandbox: Sandbox, home: Path) -> Path:
     path = home / "connectors.yaml"
     partners = {name: {"base_url": url} for name, url in sandbox.urls().items()}
@@ -49,7 +56,7 @@ def system_of(settings: Settings) -> Components:
 
 
 @pytest.fixture
-def system(make_settings: Callable[..., Settings], sandbox: Sandbox, tmp_path: Path):  # noqa: F811
+def system(make_settings: Callable[..., Settings], sandbox: Sandbox, tmp_path: Path):
     components = system_of(make_settings(connectors=connectors(sandbox, tmp_path)))
     yield components
     components.store.engine.dispose()
@@ -173,7 +180,7 @@ def test_a_shadow_version_is_scored_and_kept_but_changes_no_outcome(
     tmp_path,
     shadowed,
     system,
-    customer,  # noqa: F811
+    customer,
 ):
     models, definitions = shadowed
     with_shadow = system_of(
