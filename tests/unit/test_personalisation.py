@@ -516,6 +516,31 @@ personalisation:
     assert error.line == line_of(text, "when: data.core_banking_customer_profile.tenure_years")
 
 
+@pytest.mark.parametrize(
+    "condition",
+    [
+        'data["core_banking_customer_profile"]["vulnerability"]["flagged"] == true',
+        "dyn(data).core_banking_customer_profile.vulnerability.flagged == true",
+        'data.core_banking_customer_profile["vulnerability"]["flagged"] == true',
+    ],
+)
+def test_a_segment_cannot_read_undeclared_data_by_indexing(tmp_path, condition):
+    """Indexing reads what a dotted path would: it may not get round `reads`."""
+    personalisation = f"""\
+personalisation:
+  segments:
+    - name: loyal
+      title: Loyal
+      reads: {{core_banking_customer_profile.products: internal}}
+      when: '{condition}'
+  variants:
+    - {{name: loyal-view, title: Loyal, segments: [loyal], leave_out: [extras]}}
+"""
+    error = only_error(tiny(tmp_path, personalisation))
+    assert "loyal" in error.message
+    assert "other than as data.SOURCE.PATH" in error.message or "does not declare" in error.message
+
+
 def test_an_unknown_shared_segment_is_refused(tmp_path):
     folder = tiny(tmp_path, "personalisation:\n  segments: [existing_customer, big_spender]\n")
     error = only_error(folder)

@@ -5,11 +5,11 @@ experiments name real variants and never touch regulated content."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
 from wayline.journeys.expressions import ExpressionError, compile_expression
+from wayline.journeys.references import tokens
 from wayline.journeys.schema import (
     Classification,
     Content,
@@ -23,8 +23,6 @@ from wayline.journeys.schema import (
 
 Location = tuple[str | int, ...]
 ROOT: Location = ("personalisation",)
-# `data.SOURCE.PATH…` in a segment's condition: what it reads.
-_DATA_PATH = re.compile(r"\bdata((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 
 
 class Checker(Protocol):
@@ -115,14 +113,40 @@ def check_segment(
         compile_expression(segment.when)
     except ExpressionError as error:
         checker.error((*where, "when"), f"invalid CEL expression: {error}")
-    for path in _DATA_PATH.findall(segment.when):
-        path = path.lstrip(".")
-        if not any(path == read or path.startswith(f"{read}.") for read in segment.reads):
+    for path in data_paths(segment.when):
+        if path is None:
+            checker.error(
+                (*where, "when"),
+                f"segment '{segment.name}' reads `data` other than as data.SOURCE.PATH "
+                "(indexing, or the whole of data): write each value it reads as a dotted "
+                "path, declared in `reads`",
+            )
+        elif not any(path == read or path.startswith(f"{read}.") for read in segment.reads):
             checker.error(
                 (*where, "when"),
                 f"segment '{segment.name}' reads data.{path}, which it does not declare in "
                 "`reads` (with its classification)",
             )
+
+
+def data_paths(source: str) -> Iterator[str | None]:
+    """Each `data.a.b…` path an expression reads, as "a.b…" (what follows it, an index or a
+    method, reads within it); None for a use of `data` that does not start with a dotted path
+    (data["a"], data alone, dyn(data)), which could read anything."""
+    parts = tokens(source)
+    for i, token in enumerate(parts):
+        if token.kind != "name" or token.text != "data" or (i and parts[i - 1].text == "."):
+            continue
+        names = []
+        j = i + 1
+        while j + 1 < len(parts) and parts[j].text == "." and parts[j + 1].kind == "name":
+            names.append(parts[j + 1].text)
+            j += 2
+        method = j < len(parts) and parts[j].text == "("
+        if method:
+            names = names[:-1]  # data.a.b.size(): the last name is a method, not a member
+        # An index after a path reads within it (data.a.b[0] is within a.b): the path counts.
+        yield ".".join(names) if names else None
 
 
 def _check_variant(
