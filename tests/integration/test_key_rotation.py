@@ -235,6 +235,12 @@ def test_a_state_sealed_by_this_process_opens_only_in_its_own_row_and_while_its_
         keys_of(components).forget_subject(connection, "alex")
     with components.store.read() as connection, pytest.raises(UnknownKey):
         journeys.load(connection, alexs["id"], "alex")
+    # Alex comes back: a new data key, under the same version number. The old row (as a
+    # backup would hold it) still does not open, although this process sealed it.
+    with components.store.write() as connection:
+        assert keys_of(components).for_sealing(connection, "alex")[0] == 1
+    with components.store.read() as connection, pytest.raises(WrongPlace):
+        journeys.load(connection, alexs["id"], "alex")
 
 
 def test_a_step_that_changes_nothing_sealed_writes_the_same_envelope(

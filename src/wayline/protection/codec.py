@@ -18,11 +18,13 @@ sealed value copied to another row or field does not open.
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wayline import strict_json
@@ -147,19 +149,27 @@ class FieldCodec:
         version, key = self.keys.for_sealing(connection, subject)
         header = envelope.Header(subject, version, level)
         last = self._sealed_here.last(journey)
-        if last is not None and last.header == header and last.plaintext == plaintext:
+        if (
+            last is not None
+            and last.header == header
+            and last.plaintext == plaintext
+            and hmac.compare_digest(last.key, key)
+        ):
             return last.text
         text = envelope.to_text(envelope.seal(key, header, journey, STATE_FIELD, plaintext))
-        self._sealed_here.put(journey, _Sealed(text, header, plaintext))
+        self._sealed_here.put(journey, _Sealed(text, header, plaintext, key))
         return text
 
     def _open_state_envelope(self, connection: Connection, journey: str, text: str) -> Any:
         last = self._sealed_here.last(journey)
         if last is None or last.text != text:
             return self._open(connection, journey, STATE_FIELD, envelope.from_text(text))
-        # The key is still asked for: a subject erased since has no key, and this fails here
-        # as the decryption would.
-        self.keys.for_opening(connection, last.header.subject, last.header.key_version)
+        # The key is still asked for, and must be the one it was sealed with: an erased
+        # subject has no key (this fails as the decryption would), or a new one under the same
+        # version, which never opened this envelope (it is opened for real, and refused).
+        key = self.keys.for_opening(connection, last.header.subject, last.header.key_version)
+        if not hmac.compare_digest(key, last.key):
+            return self._open(connection, journey, STATE_FIELD, envelope.from_text(text))
         return json.loads(last.plaintext)
 
     def _classifier(self, connection: Connection, state: dict[str, Any]) -> Callable[[str], str]:
@@ -194,6 +204,8 @@ class _Sealed:
     text: str
     header: envelope.Header
     plaintext: bytes
+    key: bytes  # the data key it was sealed with (already held in memory by the key cache)
+    at: float = field(default_factory=time.monotonic)
 
 
 class _SealedHere:
@@ -202,9 +214,11 @@ class _SealedHere:
     decoding and the decryption; a step that changes nothing sealed writes the same envelope
     again. Only the exact text, in the same journey's row, is taken from here (an envelope
     copied to another row is opened, and refused, as any other). The plaintext stays in this
-    process's memory, where it already was. Bounded: the journeys used longest ago go first."""
+    process's memory, where it already was, for at most SECONDS (as long as an unwrapped key
+    is cached). Bounded: the journeys used longest ago go first."""
 
     SIZE = 256
+    SECONDS = 300.0
 
     def __init__(self) -> None:
         self._items: OrderedDict[str, _Sealed] = OrderedDict()
@@ -219,7 +233,11 @@ class _SealedHere:
 
     def last(self, journey: str) -> _Sealed | None:
         with self._lock:
-            return self._items.get(journey)
+            found = self._items.get(journey)
+            if found is not None and time.monotonic() - found.at > self.SECONDS:
+                del self._items[journey]
+                return None
+            return found
 
 
 def _plaintext(value: Any) -> bytes:
