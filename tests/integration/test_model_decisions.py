@@ -227,3 +227,35 @@ def test_a_shadow_version_is_scored_and_kept_but_changes_no_outcome(
         with_shadow.store.engine.dispose()
         if with_shadow.partners:
             with_shadow.partners.close()
+
+
+def test_a_shadow_that_cannot_load_holds_up_no_decision(
+    make_settings, sandbox, tmp_path, shadowed, system
+):
+    models, definitions = shadowed
+    (models / "claim-triage" / "2" / "model.skops").write_bytes(b"not a model at all")
+    with_shadow = system_of(
+        make_settings(
+            connectors=connectors(sandbox, tmp_path), models_dir=models, journeys_dir=definitions
+        )
+    )
+    opened: list[TestClient] = []
+    try:
+        alex = signed_in(with_shadow, "alex", opened)
+        sent = claim(alex, amount="2500")
+        drain(with_shadow)
+        assert alex.journey(sent["id"])["outcome"]["outcome"] == "referred"
+        scored = stored_state(with_shadow, sent["id"], "alex").scores["claim_triage"]
+        assert scored["score"] > 0.8
+        assert scored["shadow"] == {
+            "model": "claim-triage",
+            "version": 2,
+            "at": scored["at"],
+            "unavailable": True,
+        }
+    finally:
+        for http in opened:
+            http.close()
+        with_shadow.store.engine.dispose()
+        if with_shadow.partners:
+            with_shadow.partners.close()

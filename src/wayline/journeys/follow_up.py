@@ -201,7 +201,7 @@ def complete_checks(
     if state.status != Status.SUBMITTED:
         raise NotAvailable(f"A journey that is {state.status.value} is not waiting for checks")
     state, events = run_checks(journey, state, SUBMITTED, now)
-    if score is not None:
+    if score is not None and ended_by_check(journey, state) is None:
         state, scored = score(journey, state, now)
         events.extend(scored)
     decision = decision_by_rules(journey, state, now)

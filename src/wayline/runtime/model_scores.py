@@ -12,6 +12,7 @@ file's types: seconds, not milliseconds)."""
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import replace
 from datetime import datetime
@@ -60,13 +61,25 @@ class ModelScorer:
         events = []
         for use in decision.models:
             if not holds(use.when, context):
+                scores.pop(use.name, None)  # an earlier score no longer applies
                 continue
             entry = self._entry(use.model, use.version, context, now)
             if use.shadow is not None:
-                entry["shadow"] = self._entry(use.model, use.shadow, context, now)
+                entry["shadow"] = self._shadow(use.model, use.shadow, context, now)
             scores[use.name] = entry
             events.append(Event(MODEL_SCORED, now, data=_event_data(use, entry)))
         return replace(state, scores=scores), events
+
+    def _shadow(self, name: str, version: int, context: Any, now: datetime) -> dict[str, Any]:
+        """A shadow version's entry. A shadow is never acted on, so one that cannot load or
+        score is recorded as unavailable rather than holding up the decision."""
+        try:
+            return self._entry(name, version, context, now)
+        except Exception as error:  # any failure of a version nobody acts on
+            log.error(
+                "model.shadow_failed", model=name, version=version, error=type(error).__name__
+            )
+            return {"model": name, "version": version, "at": now.isoformat(), "unavailable": True}
 
     def _entry(self, name: str, version: int, context: Any, now: datetime) -> dict[str, Any]:
         model = self.model(name, version)
@@ -74,11 +87,11 @@ class ModelScorer:
         entry: dict[str, Any] = {"model": name, "version": version, "at": now.isoformat()}
         try:
             scored = model.score(values)
-        except FeatureValueError as error:
-            # A value the model cannot take: no score, so no rule on it holds; said in the
-            # state for the handler, without the value.
-            log.warning("model.unscorable", model=name, version=version, reason=str(error)[:200])
-            return {**entry, "unavailable": True, "features": values}
+        except FeatureValueError:
+            # A value the model cannot take: no score, so no rule on it holds. Neither the
+            # log nor the state keeps the values (the error's message names one).
+            log.warning("model.unscorable", model=name, version=version)
+            return {**entry, "unavailable": True}
         reasons = [
             {
                 "feature": reason.feature,
@@ -101,7 +114,10 @@ def _value(expression: str, context: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """CEL's values as plain JSON ones (the state is JSON)."""
+    """CEL's values as plain JSON ones (the state is JSON; a number that is not finite, such
+    as a division by zero's, is no value)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple):
