@@ -737,3 +737,27 @@ def test_the_shared_segments_validate_against_their_schema():
     broken = {"segments": [{**document["segments"][0], "reads": {"x.y": "secret"}}]}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate(broken)
+
+
+def test_scores_are_read_only_by_staff_facing_rules(tmp_path):
+    """A model's score may decide (a staff reason) but never reach the customer's words."""
+    folder = copy_journeys(tmp_path)
+    path = folder / "motor-claim.yaml"
+    text = path.read_text(encoding="utf-8")
+    staff = (
+        "          reason: The claim-triage model scored this claim over 0.8, so a handler looks"
+        " first\n          audience: staff\n"
+    )
+    assert staff in text
+    told = text.replace(staff, staff.replace("          audience: staff\n", ""))
+    told = told.replace(
+        "check_answers_title:",
+        "progress:\n  - type: inset\n    text: Looked at closely\n"
+        "    when: scores.claim_triage.score > 0.8\ncheck_answers_title:",
+        1,
+    )
+    path.write_text(told, encoding="utf-8")
+    _, errors = check_directory(folder)
+    messages = [e.message for e in errors if e.file.endswith("motor-claim.yaml")]
+    assert any("a reason that reads a model's score is for staff" in m for m in messages)
+    assert any("only the decision's rules" in m for m in messages), messages

@@ -27,6 +27,8 @@ from wayline.journeys.model_checks import ModelFacts
 from wayline.journeys.references import (
     Scope,
     never_shown,
+    reads,
+    tokens,
     unknown_calls,
     unknown_names,
     unknown_options,
@@ -261,6 +263,12 @@ class _Checker:
         except ExpressionError as error:
             self.error(location, f"invalid CEL expression: {error}")
             return
+        if _reads_scores(source) and not _may_read_scores(location):
+            self.error(
+                location,
+                "only the decision's rules, its models' conditions and the review may read "
+                "scores: a model's score is never shown to the customer, nor what follows from it",
+            )
         if self.scope is not None:
             for message in unknown_names(self.scope, source, rule):
                 self.in_scope(location, message)
@@ -574,6 +582,17 @@ def _check_steps(
         unreachable = checker.scope and never_shown(checker.scope, index)
         if unreachable:
             at.in_scope((*origin, "when"), unreachable)
+
+
+def _reads_scores(source: str) -> bool:
+    return any(read.root == "scores" for read in reads(tokens(source)))
+
+
+def _may_read_scores(location: Location) -> bool:
+    """The decision's reasons and models' conditions, and the review (staff's queues)."""
+    return location[:1] == ("review",) or (
+        location[:1] == ("decision",) and location[-1:] == ("when",)
+    )
 
 
 class _Included(_Checker):

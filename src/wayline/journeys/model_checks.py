@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from wayline.journeys.expressions import ExpressionError, compile_expression
-from wayline.journeys.references import Scope, unknown_names
+from wayline.journeys.references import Scope, reads, tokens, unknown_names
 from wayline.journeys.schema import DEFAULT_MAY_USE, Classification, JourneyDefinition
 
 Location = tuple[str | int, ...]
@@ -47,6 +47,7 @@ def check(
     decision = definition.decision
     if decision is None:
         return
+    _check_reasons_told(checker, definition)
     spec = definition.personalisation
     allowed = set(spec.may_use) if spec is not None else set(DEFAULT_MAY_USE)
     names: set[str] = set()
@@ -76,6 +77,19 @@ def check(
                 continue
             for feature in features:
                 _check_feature(checker, (*where, key), use.model, version, feature, allowed)
+
+
+def _check_reasons_told(checker: Checker, definition: JourneyDefinition) -> None:
+    """A reason that reads a model's score is for staff: the customer is never told of it."""
+    assert definition.decision is not None
+    for i, outcome in enumerate(definition.decision.outcomes):
+        for j, reason in enumerate(outcome.reasons):
+            reads_score = any(read.root == "scores" for read in reads(tokens(reason.when)))
+            if reads_score and reason.audience != "staff":
+                checker.error(
+                    ("decision", "outcomes", i, "reasons", j, "audience"),
+                    "a reason that reads a model's score is for staff: add `audience: staff`",
+                )
 
 
 def _check_feature(
