@@ -88,3 +88,11 @@ def test_drift_warns_above_the_threshold_and_not_below() -> None:
 def test_drift_needs_rows() -> None:
     with pytest.raises(ValueError, match="no feature rows"):
         check_drift([reference(CATEGORY, ["red"])], [])
+
+
+def test_a_value_that_is_not_a_number_counts_as_missing_instead_of_failing() -> None:
+    ref = reference(NUMBER, [float(v) for v in range(1, 101)])
+    missing = len(ref.bins) - 1
+    for value in ("lots", math.inf, math.nan, True, [1]):
+        assert bin_of(ref, value) == missing
+    assert bin_of(ref, "42") == bin_of(ref, 42.0)  # text that is a number is that number

@@ -118,11 +118,24 @@ def bin_of(ref: Reference, value: Any) -> int:
     if value is None:
         return len(ref.bins) - 1
     if ref.kind is Kind.NUMBER:
-        return bisect.bisect_left(ref.edges, float(value))
+        number = _number(value)
+        if number is None:  # not a number the model could take: counted as missing
+            return len(ref.bins) - 1
+        return bisect.bisect_left(ref.edges, number)
     if ref.kind is Kind.FLAG:
         return 1 if value else 0
     text = str(value)
     return ref.categories.index(text) if text in ref.categories else len(ref.categories)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def proportions(ref: Reference, values: Sequence[Any]) -> list[float]:

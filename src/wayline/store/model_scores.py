@@ -51,8 +51,9 @@ def recent_scored(connection: Connection, limit: int) -> list[JourneyState]:
 
 
 def _opened(connection: Connection, stored: dict[str, object]) -> JourneyState | None:
-    """The state opened through the codec; None when it cannot be (no key to open it)."""
+    """The state opened through the codec; None when it cannot be (no key to open it, or an
+    envelope that does not open here: ValueError covers the envelope's errors)."""
     try:
         return JourneyState.from_dict(codec_of(connection).open_state(connection, stored))
-    except LookupError:
+    except (LookupError, ValueError):
         return None
