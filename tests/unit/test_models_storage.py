@@ -79,3 +79,21 @@ def test_no_module_of_the_models_package_imports_pickle_or_joblib() -> None:
                 imported.add(node.module.split(".")[0])
     assert "skops" in imported  # the scan sees imports inside functions too
     assert not imported & {"pickle", "joblib", "cloudpickle", "dill", "marshal", "shelve"}
+
+
+def test_a_half_written_version_is_not_a_version(tmp_path: Path) -> None:
+    """A folder with a model file and no card (a trainer stopped half way) is passed over by
+    the listing and by what journey definitions are checked against, rather than failing
+    every process that reads the models."""
+    import shutil
+
+    from wayline.models import versions
+    from wayline.models.facts import facts
+
+    root = tmp_path / "models"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "models", root)
+    half = root / "claim-triage" / "2"
+    half.mkdir()
+    (half / "model.skops").write_bytes((root / "claim-triage" / "1" / "model.skops").read_bytes())
+    assert versions(root, "claim-triage") == [1]
+    assert set(facts(root)["claim-triage"].features) == {1}

@@ -8,6 +8,7 @@ file's types against the trusted list (storage.py) and that it matches its card.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +50,16 @@ def spec(root: Path, name: str) -> ModelSpec:
 
 
 def versions(root: Path, name: str) -> list[int]:
-    """The versions of `name` with a model file, in ascending order."""
+    """The versions of `name` with both a model file and a card, in ascending order (a
+    folder still being written, or left half-written, is not a version)."""
     folder = root / name
     if not folder.is_dir():
         return []
-    found = [p for p in folder.iterdir() if p.name.isdigit() and (p / MODEL_FILE).is_file()]
+    found = [
+        p
+        for p in folder.iterdir()
+        if p.name.isdigit() and (p / MODEL_FILE).is_file() and (p / CARD_JSON).is_file()
+    ]
     return sorted(int(p.name) for p in found)
 
 
@@ -63,14 +69,23 @@ def next_version(root: Path, name: str) -> int:
 
 
 def save(root: Path, trained: TrainedModel) -> Path:
-    """Write a trained version's model file and cards; VersionExists if it is there."""
+    """Write a trained version's model file and cards; VersionExists if it is there. The
+    files are written into a temporary folder beside it, then renamed into place at once: a
+    reader never meets a version without its card."""
     folder = root / trained.card.name / str(trained.card.version)
     if folder.exists():
         raise VersionExists(f"{folder} exists: versions are never overwritten")
-    folder.mkdir(parents=True)
-    (folder / MODEL_FILE).write_bytes(trained.artifact)
-    (folder / CARD_JSON).write_text(trained.card.to_json(), encoding="utf-8")
-    (folder / CARD_MD).write_text(markdown(trained.card), encoding="utf-8")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".writing-", dir=folder.parent) as writing:
+        staged = Path(writing) / "version"
+        staged.mkdir()
+        (staged / MODEL_FILE).write_bytes(trained.artifact)
+        (staged / CARD_JSON).write_text(trained.card.to_json(), encoding="utf-8")
+        (staged / CARD_MD).write_text(markdown(trained.card), encoding="utf-8")
+        try:
+            staged.rename(folder)
+        except OSError as error:  # written meanwhile by another trainer
+            raise VersionExists(f"{folder} exists: versions are never overwritten") from error
     return folder
 
 
