@@ -634,8 +634,9 @@ def journeys_show(
             f"{', '.join(personalise.variant_names(journey)) or 'none'}"
         )
         raise typer.Exit(1)
-    chosen = personalise.variants_for(journey, segment or [], {})
-    chosen += tuple(v for v in variant or [] if v not in chosen)
+    # In declaration order, as a journey applies them: the segments' and those named.
+    wanted = set(personalise.variants_for(journey, segment or [], {})) | set(variant or [])
+    chosen = tuple(name for name in personalise.variant_names(journey) if name in wanted)
     console.print(f"Variants applied: {', '.join(chosen) or 'none (the journey as it is)'}")
     sys.stdout.write(outline(personalise.apply(journey, chosen)))
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from wayline.journeys.engine import EventType
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import Decision
 
@@ -29,7 +30,13 @@ DECISION_MADE = "decision.made"
 STAFF_EVENTS = "case."
 # What the journey was personalised with and how models scored it: for staff and insight,
 # never shown to the customer (a segment such as possibly_vulnerable, a fraud score).
-NOT_TOLD = frozenset({"journey.segmented", "experiment.assigned", "model.scored"})
+NOT_TOLD = frozenset(
+    {
+        EventType.JOURNEY_SEGMENTED.value,
+        EventType.EXPERIMENT_ASSIGNED.value,
+        EventType.MODEL_SCORED.value,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,8 @@ class EventType(StrEnum):
     # Personalisation at start: the segments' names (never their data), each experiment's arm.
     JOURNEY_SEGMENTED = "journey.segmented"
     EXPERIMENT_ASSIGNED = "experiment.assigned"
+    # A decision's model (and its shadow version) scored the journey: scores only.
+    MODEL_SCORED = "model.scored"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,15 +22,13 @@ from typing import Any
 import structlog
 
 from wayline.journeys import engine
-from wayline.journeys.engine import Event, JourneyState
+from wayline.journeys.engine import Event, EventType, JourneyState
 from wayline.journeys.expressions import evaluate, holds, prepared
 from wayline.journeys.loader import Journey
 from wayline.journeys.schema import ModelUse
 from wayline.models import FeatureValueError, Model, load_model
 
 log = structlog.get_logger("wayline.models")
-
-MODEL_SCORED = "model.scored"
 
 
 class ModelScorer:
@@ -67,7 +65,7 @@ class ModelScorer:
             if use.shadow is not None:
                 entry["shadow"] = self._shadow(use.model, use.shadow, context, now)
             scores[use.name] = entry
-            events.append(Event(MODEL_SCORED, now, data=_event_data(use, entry)))
+            events.append(Event(EventType.MODEL_SCORED, now, data=_event_data(use, entry)))
         return replace(state, scores=scores), events
 
     def _shadow(self, name: str, version: int, context: Any, now: datetime) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from wayline.errors import IdempotencyMismatch, NotFound
 from wayline.journeys import personalise
 from wayline.journeys.engine import ENDED, Event, JourneyState, Transition
 from wayline.journeys.loader import Journey
+from wayline.journeys.personalise import Personalised
 from wayline.observability import metrics
 from wayline.runtime.catalog import Catalog
 from wayline.store import Connection, StaleRevision, Store, outbox
@@ -219,7 +220,7 @@ class UnitOfWork:
         state = stored.state
         journey = self.catalog.version(connection, state.journey, state.version)
         # As the variants it started with show it: every command and view reads this.
-        journey = personalise.apply(journey, state.personalisation.get("variants", ()))
+        journey = personalise.apply(journey, Personalised.from_dict(state.personalisation).variants)
         if documents(journey):
             state = replace(state, documents=document_rows.nameable(connection, journey_id))
         return Snapshot(journey, state, stored.revision)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, exists, select
 
-from wayline.journeys.engine import JourneyState
+from wayline.journeys.engine import EventType, JourneyState
 from wayline.store import tables
 from wayline.store.codec import codec_of
 
-MODEL_SCORED = "model.scored"
+MODEL_SCORED = EventType.MODEL_SCORED.value
 BATCH = 200  # states read and opened at a time
 
 _journey = tables.journeys.c

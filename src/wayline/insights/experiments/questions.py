@@ -1,7 +1,8 @@
 """What an experiment asks: its primary metric, its arms and the sample each arm needs before
-a verdict is given. Journey definitions will declare these; until they do, the insights
-service is handed a callable that names them per journey type (`ExperimentsOf`), and an
-experiment seen in the events with no question declared is read on completion."""
+a verdict is given. Journey definitions declare them (`personalisation.experiments`); the
+insights service is handed a callable that names them per journey type (`ExperimentsOf`,
+wired in by bootstrap.experiment_questions), and an experiment seen in the events that no
+deployed definition declares (one since removed) is read on completion."""
 
 from __future__ import annotations
 
