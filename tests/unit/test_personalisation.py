@@ -23,7 +23,7 @@ from wayline.journeys.personalise import (
     choose,
     decide_segments,
 )
-from wayline.journeys.schema import ExperimentSpec
+from wayline.journeys.schema import Classification, ExperimentSpec
 from wayline.sandbox.dataset import profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -761,3 +761,18 @@ def test_scores_are_read_only_by_staff_facing_rules(tmp_path):
     messages = [e.message for e in errors if e.file.endswith("motor-claim.yaml")]
     assert any("a reason that reads a model's score is for staff" in m for m in messages)
     assert any("only the decision's rules" in m for m in messages), messages
+
+
+def test_a_model_feature_is_at_least_as_sensitive_as_the_answers_it_reads(tmp_path):
+    """A feature declared internal that reads a personal answer would slip past may_use."""
+    from wayline.journeys.model_checks import ModelFacts, ModelFeature
+
+    lax = ModelFeature(
+        "when", Classification.INTERNAL, "answers.incident_date", ["answers.incident_date"]
+    )
+    facts = {"claim-triage": ModelFacts("claim-triage", {1: (lax,)})}
+    _, errors = check_directory(copy_journeys(tmp_path), models=facts)
+    assert [e.message for e in errors] == [
+        "claim-triage 1's feature 'when' is declared internal but reads answers.incident_date, "
+        "which is personal"
+    ]

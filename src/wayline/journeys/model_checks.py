@@ -23,6 +23,7 @@ class ModelFeature:
     name: str
     classification: Classification
     expression: str
+    reads: Sequence[str] = ()  # the journey paths it is computed from (answers.NAME, ...)
 
 
 @dataclass(frozen=True)
@@ -118,3 +119,29 @@ def _check_feature(
     if isinstance(scope, Scope):
         for message in unknown_names(scope, feature.expression, False):
             checker.error(where, f"{model} {version}'s feature '{feature.name}' reads {message}")
+        _check_declared_class(checker, where, model, version, feature, scope)
+
+
+def _check_declared_class(
+    checker: Checker,
+    where: Location,
+    model: str,
+    version: int,
+    feature: ModelFeature,
+    scope: Scope,
+) -> None:
+    """A feature is at least as sensitive as every answer it reads: one declared `internal`
+    that reads a sensitive answer would slip past `may_use`."""
+    order = list(Classification)
+    for path in feature.reads:
+        root, _, name = path.partition(".")
+        spec = scope.fields.get(name.split(".", 1)[0]) if root == "answers" else None
+        if spec is not None and order.index(spec.classification) > order.index(
+            feature.classification
+        ):
+            checker.error(
+                where,
+                f"{model} {version}'s feature '{feature.name}' is declared "
+                f"{feature.classification.value} but reads {path}, which is "
+                f"{spec.classification.value}",
+            )

@@ -15,7 +15,7 @@ def facts(root: Path) -> dict[str, ModelFacts]:
     for name in names(root):
         by_version = {
             version: tuple(
-                ModelFeature(f.name, f.classification, f.expression)
+                ModelFeature(f.name, f.classification, f.expression, tuple(f.reads))
                 for f in card(root, name, version).features
             )
             for version in versions(root, name)
