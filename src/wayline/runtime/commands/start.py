@@ -3,7 +3,7 @@ the new journey written with its first event."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +59,9 @@ def start(
     now = deps.clock.now()
     data = {} if visitor else deps.partners.fetch_all(customer_id, start_needs(journey), now)
     journey_id = new_id()
-    personalised = _personalised(deps, journey, customer_id, journey_id, now, preview_segments)
+    personalised = _personalised(
+        deps, journey, customer_id, journey_id, now, data, preview_segments
+    )
     journey = personalise.apply(journey, personalised.variants)  # as this customer sees it
     transition = engine.start(
         journey,
@@ -88,15 +90,18 @@ def _personalised(
     customer_id: str,
     journey_id: str,
     now: datetime,
+    fetched: Mapping[str, Any],
     preview_segments: Sequence[str] | None,
 ) -> Personalised:
     """Segments from the governed sources (nothing for a visitor: no data is held on them),
-    arms, variants. The sources' data is dropped here: only the segments' names go on."""
+    arms, variants. A source the journey already fetched at start is not asked again. The
+    sources' data is dropped here: only the segments' names go on."""
     sources = personalise.segment_sources(journey)
     profile: dict[str, Any] = {}
     if sources and preview_segments is None and not is_visitor(customer_id):
-        needs = [DataNeed(source, {}) for source in sources]
-        profile = dict(deps.partners.fetch_all(customer_id, needs, now))
+        profile = {source: fetched[source] for source in sources if source in fetched}
+        needs = [DataNeed(source, {}) for source in sources if source not in fetched]
+        profile |= deps.partners.fetch_all(customer_id, needs, now)
     return personalise.choose(
         journey,
         profile,
