@@ -27,8 +27,7 @@ from wayline.journeys.model_checks import ModelFacts
 from wayline.journeys.references import (
     Scope,
     never_shown,
-    reads,
-    tokens,
+    reads_root,
     unknown_calls,
     unknown_names,
     unknown_options,
@@ -263,7 +262,7 @@ class _Checker:
         except ExpressionError as error:
             self.error(location, f"invalid CEL expression: {error}")
             return
-        if _reads_scores(source) and not _may_read_scores(location):
+        if reads_root(source, "scores") and not _may_read_scores(location):
             self.error(
                 location,
                 "only the decision's rules, its models' conditions and the review may read "
@@ -582,10 +581,6 @@ def _check_steps(
         unreachable = checker.scope and never_shown(checker.scope, index)
         if unreachable:
             at.in_scope((*origin, "when"), unreachable)
-
-
-def _reads_scores(source: str) -> bool:
-    return any(read.root == "scores" for read in reads(tokens(source)))
 
 
 def _may_read_scores(location: Location) -> bool:

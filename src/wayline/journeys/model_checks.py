@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from wayline.journeys.expressions import ExpressionError, compile_expression
-from wayline.journeys.references import Scope, reads, tokens, unknown_names
+from wayline.journeys.references import Scope, reads_root, unknown_names
 from wayline.journeys.schema import DEFAULT_MAY_USE, Classification, JourneyDefinition
 
 Location = tuple[str | int, ...]
@@ -85,8 +85,7 @@ def _check_reasons_told(checker: Checker, definition: JourneyDefinition) -> None
     assert definition.decision is not None
     for i, outcome in enumerate(definition.decision.outcomes):
         for j, reason in enumerate(outcome.reasons):
-            reads_score = any(read.root == "scores" for read in reads(tokens(reason.when)))
-            if reads_score and reason.audience != "staff":
+            if reads_root(reason.when, "scores") and reason.audience != "staff":
                 checker.error(
                     ("decision", "outcomes", i, "reasons", j, "audience"),
                     "a reason that reads a model's score is for staff: add `audience: staff`",

@@ -186,6 +186,11 @@ def reads(parts: Sequence[Token]) -> Iterator[Read]:
                 yield Read(token.text, member, i + 4)
 
 
+def reads_root(source: str, root: str) -> bool:
+    """Whether the expression reads a member of `root` (scores.NAME, data.SOURCE, ...)."""
+    return any(read.root == root for read in reads(tokens(source)))
+
+
 def _bound(parts: Sequence[Token]) -> set[str]:
     """The variables macros bind: `p` in `list.exists(p, ...)`."""
     return {
