@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import insights_kit
 import pytest
+from insights_kit import AS_OF, JOURNEY, T0
 
 from wayline.insights.experiments import ExperimentQuestion
 from wayline.insights.experiments.results import ExperimentResult
@@ -26,24 +28,9 @@ from wayline.insights.records import EventRecord
 from wayline.insights.service import Insights
 from wayline.insights.warehouse import open_warehouse
 
-T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-AS_OF = datetime(2026, 9, 1, tzinfo=UTC)  # every unsent journey long past its window
-JOURNEY = "motor-claim"
 
-
-class History:
-    """Event records in the engine's shapes, numbered as written."""
-
-    def __init__(self) -> None:
-        self.records: list[EventRecord] = []
-
-    def add(
-        self, journey_id: str, type_: str, at: datetime, journey: str = JOURNEY, **body: Any
-    ) -> EventRecord:
-        number = len(self.records) + 1
-        event = {"type": type_, "at": at.isoformat(), **body}
-        self.records.append(EventRecord(number, journey_id, journey, "v1", type_, at, event))
-        return self.records[-1]
+class History(insights_kit.History):
+    """The shared history, with what these tests add to it."""
 
     def claim(
         self, journey_id: str, experiment: str, arm: str, sent_after: float | None, **kw: Any

@@ -10,12 +10,13 @@ read back as the latest per model version."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
+import insights_kit
 import pytest
+from insights_kit import AS_OF, JOURNEY, T0
 
 from wayline.insights import drift_log
 from wayline.insights.drift_log import DriftCheck, FeatureFinding
@@ -27,28 +28,13 @@ from wayline.insights.service import Insights
 from wayline.insights.warehouse import open_warehouse
 from wayline.web.pages.insight_views import DriftView, model_view
 
-T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-AS_OF = datetime(2026, 9, 1, tzinfo=UTC)
-JOURNEY = "motor-claim"
-
 # Live (version 1) and shadow (version 2) scores of ten claims; j9's live model could not score.
 LIVE = [0.9, 0.85, 0.81, 0.8, 0.5, 0.2, 0.95, 0.1, 0.79, None]
 SHADOW = [0.92, 0.7, 0.83, 0.86, 0.4, 0.9, 0.96, 0.05, 0.6, 0.3]
 
 
-class History:
-    """Event records in the engine's shapes, numbered as written."""
-
-    def __init__(self) -> None:
-        self.records: list[EventRecord] = []
-
-    def add(
-        self, journey_id: str, type_: str, at: datetime, journey: str = JOURNEY, **body: Any
-    ) -> EventRecord:
-        number = len(self.records) + 1
-        event = {"type": type_, "at": at.isoformat(), **body}
-        self.records.append(EventRecord(number, journey_id, journey, "v1", type_, at, event))
-        return self.records[-1]
+class History(insights_kit.History):
+    """The shared history, with what these tests add to it."""
 
     def scored(
         self,
