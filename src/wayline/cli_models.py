@@ -1,8 +1,8 @@
 """`wayline models`: train, list, show and check the drift of models (docs/models.md).
 
-Models live under `--root` (WAYLINE_MODELS_DIR, by default `models` in the working
-directory): `<root>/<name>/spec.yaml` and one directory per version. Training reads the
-spec's training data: `claim-history` is the demo's synthetic claim history
+Models live under `--root` (WAYLINE_MODELS_DIR, by default the packaged `models/` folder,
+where the service loads them from too): `<root>/<name>/spec.yaml` and one directory per
+version. Training reads the spec's training data: `claim-history` is the demo's synthetic claim history
 (wayline/sandbox/claim_training.py), which only the command line may import; `--data` trains
 on a JSONL file of rows of the same shape instead.
 
@@ -21,6 +21,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from wayline.config import PACKAGED_MODELS
+
 if TYPE_CHECKING:
     from wayline.models.drift import DriftReport
 
@@ -33,7 +35,7 @@ Root = Annotated[
     typer.Option(envvar="WAYLINE_MODELS_DIR", help="Where models live (<root>/<name>/...)."),
 ]
 Version = Annotated[int | None, typer.Option(min=1, help="A version (default: the latest).")]
-DEFAULT_ROOT = Path("models")
+DEFAULT_ROOT = PACKAGED_MODELS  # where Settings.resolved_models_dir() looks by default
 T = TypeVar("T")
 
 
