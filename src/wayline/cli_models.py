@@ -2,9 +2,9 @@
 
 Models live under `--root` (WAYLINE_MODELS_DIR, by default the packaged `models/` folder,
 where the service loads them from too): `<root>/<name>/spec.yaml` and one directory per
-version. Training reads the spec's training data: `claim-history` is the demo's synthetic claim history
-(wayline/sandbox/claim_training.py), which only the command line may import; `--data` trains
-on a JSONL file of rows of the same shape instead.
+version. Training reads the spec's training data: `claim-history` is the demo's synthetic
+claim history (wayline/sandbox/claim_training.py), which only the command line may import;
+`--data` trains on a JSONL file of rows of the same shape instead.
 
 scikit-learn, skops and numpy are imported inside the commands, so `wayline --help` stays fast.
 """
